@@ -1,0 +1,109 @@
+"""Walk results arranged as tables: rows keyed by their parsed index.
+
+A row OID is ``column OID . index sub-ids``; the table's index spec says
+how to cut the sub-ids into named components (a 6-sub-id MAC, a
+length-prefixed string, ...). Rows whose index does not parse are dropped
+and counted, never guessed at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from wifimon.profiles.schema import IndexType, TableSpec
+from wifimon.snmp.types import Oid, SnmpValue, VarBind
+
+IndexValue = int | bytes | Oid
+RowKey = tuple[IndexValue, ...]
+
+MAC_LENGTH = 6
+
+
+def _take_bytes(sub_ids: Sequence[int]) -> bytes | None:
+    if any(not 0 <= part <= 255 for part in sub_ids):
+        return None
+    return bytes(sub_ids)
+
+
+def _parse_component(kind: IndexType, rest: Oid) -> tuple[IndexValue, Oid] | None:
+    """Cut one component off the front of ``rest``; ``None`` if malformed."""
+    if kind == "int":
+        return (rest[0], rest[1:]) if rest else None
+    if kind == "mac":
+        mac = _take_bytes(rest[:MAC_LENGTH]) if len(rest) >= MAC_LENGTH else None
+        return (mac, rest[MAC_LENGTH:]) if mac is not None else None
+    if kind == "mac_prefixed":
+        # Ruckus SCG prefixes the MAC with its length; SZ agents may not.
+        if len(rest) >= MAC_LENGTH + 1 and rest[0] == MAC_LENGTH:
+            return _parse_component("mac", rest[1:])
+        return _parse_component("mac", rest)
+    if kind == "string":
+        if not rest or len(rest) < rest[0] + 1:
+            return None
+        text = _take_bytes(rest[1 : rest[0] + 1])
+        return (text, rest[rest[0] + 1 :]) if text is not None else None
+    if kind == "string_implied":
+        text = _take_bytes(rest)
+        return (text, ()) if text is not None else None
+    return (rest, ())  # oid_rest
+
+
+def parse_index(kinds: Sequence[IndexType], suffix: Oid) -> RowKey | None:
+    """Parse a row's index sub-ids; the whole suffix must be consumed."""
+    values: list[IndexValue] = []
+    rest = suffix
+    for kind in kinds:
+        parsed = _parse_component(kind, rest)
+        if parsed is None:
+            return None
+        value, rest = parsed
+        values.append(value)
+    return tuple(values) if not rest else None
+
+
+@dataclass
+class Table:
+    """Rows of one table: ``rows[key][column] = value``."""
+
+    spec: TableSpec
+    rows: dict[RowKey, dict[str, SnmpValue]] = field(default_factory=dict)
+    malformed: int = 0
+    _by_prefix: dict[int, dict[RowKey, list[RowKey]]] = field(default_factory=dict)
+
+    @property
+    def index_names(self) -> tuple[str, ...]:
+        return tuple(self.spec.index)
+
+    def add_column(self, column: str, varbinds: Iterable[VarBind]) -> None:
+        root = self.spec.columns[column]
+        kinds = tuple(self.spec.index.values())
+        for varbind in varbinds:
+            if varbind.oid[: len(root)] != root or varbind.value.kind.is_exception:
+                continue
+            key = parse_index(kinds, varbind.oid[len(root) :])
+            if key is None:
+                self.malformed += 1
+                continue
+            self.rows.setdefault(key, {})[column] = varbind.value
+
+    def apply_where(self) -> None:
+        """Drop rows the spec filters out (rows lacking the column too)."""
+        for column, allowed in self.spec.where.items():
+            self.rows = {
+                key: row
+                for key, row in self.rows.items()
+                if column in row and row[column].value in allowed
+            }
+
+    def matching(self, prefix: RowKey) -> list[RowKey]:
+        """Keys of the rows whose index starts with ``prefix``, in OID order."""
+        if len(prefix) == len(self.spec.index):
+            return [prefix] if prefix in self.rows else []
+        groups = self._by_prefix.get(len(prefix))
+        if groups is None:
+            groups = {}
+            for key in self.rows:
+                groups.setdefault(key[: len(prefix)], []).append(key)
+            self._by_prefix[len(prefix)] = groups
+        return groups.get(prefix, [])

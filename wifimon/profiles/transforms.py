@@ -1,0 +1,76 @@
+"""The closed set of value transforms a profile may name.
+
+Each returns ``None`` for input it cannot convert, which the evaluator
+counts as a missing value instead of exporting something invented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+Plain = int | float | str | bytes
+
+MAC_LENGTH = 6
+IPV4_LENGTH = 4
+
+
+def to_text(value: Plain) -> str | None:
+    if isinstance(value, bytes):
+        # DisplayStrings are ASCII in practice; never fail a poll on a bad byte.
+        return value.decode("utf-8", errors="replace").replace("\x00", "").strip()
+    return str(value)
+
+
+def to_mac(value: Plain) -> str | None:
+    if isinstance(value, bytes) and len(value) == MAC_LENGTH:
+        return ":".join(f"{byte:02x}" for byte in value)
+    return None
+
+
+def to_ip(value: Plain) -> str | None:
+    if isinstance(value, bytes) and len(value) == IPV4_LENGTH:
+        return ".".join(str(byte) for byte in value)
+    return None
+
+
+def to_hex(value: Plain) -> str | None:
+    return value.hex() if isinstance(value, bytes) else None
+
+
+def band_from_channel(value: Plain) -> str | None:
+    """2.4 GHz channels are 1-14; 5 GHz channels 32-177 (6 GHz numbering
+    overlaps both, so a bare channel number can never say 6GHz)."""
+    if not isinstance(value, int):
+        return None
+    if 1 <= value <= 14:
+        return "2.4GHz"
+    if 32 <= value <= 177:
+        return "5GHz"
+    return "unknown"
+
+
+def band_from_frequency(value: Plain) -> str | None:
+    """Centre frequency in MHz, e.g. 2412 -> 2.4GHz, 5180 -> 5GHz."""
+    if not isinstance(value, (int, float)):
+        return None
+    if 2400 <= value < 2500:
+        return "2.4GHz"
+    if 5150 <= value < 5925:
+        return "5GHz"
+    if 5925 <= value <= 7125:
+        return "6GHz"
+    return "unknown"
+
+
+TRANSFORMS: dict[str, Callable[[Plain], Plain | None]] = {
+    "string": to_text,
+    "mac": to_mac,
+    "ip": to_ip,
+    "hex": to_hex,
+    "band_from_channel": band_from_channel,
+    "band_from_frequency": band_from_frequency,
+}
+
+
+def apply_transform(name: str, value: Plain) -> Plain | None:
+    return TRANSFORMS[name](value)
