@@ -1,0 +1,93 @@
+"""Poll one SNMP target: identify it, fetch what its profile needs, observe.
+
+Everything here happens inside the target's own time budget, so a slow or
+dead agent costs only its own time; every failure becomes an ``SnmpError``
+whose reason the self-metrics count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from wifimon.profiles.evaluate import Observation, PollData, observe
+from wifimon.profiles.registry import SYSTEM_SCALARS, ProfileRegistry
+from wifimon.profiles.schema import Profile
+from wifimon.profiles.tables import Table
+from wifimon.snmp.types import ErrorReason, SnmpError, SnmpTarget, SnmpValue, Transport, ValueKind
+
+# Walks of one target run a few at a time: real controllers answer
+# concurrent requests, but a flood of them only queues inside the agent.
+WALKS_IN_FLIGHT_PER_TARGET = 4
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    profile: Profile
+    observation: Observation
+    system: dict[str, SnmpValue]
+
+
+async def _system(transport: Transport, target: SnmpTarget) -> dict[str, SnmpValue]:
+    names = list(SYSTEM_SCALARS)
+    varbinds = await transport.get(target, [SYSTEM_SCALARS[name] for name in names])
+    system = {name: vb.value for name, vb in zip(names, varbinds, strict=True)}
+    if all(value.kind.is_exception for value in system.values()):
+        raise SnmpError(ErrorReason.NO_SUCH_OBJECT, "the agent has no SNMPv2-MIB system group")
+    return system
+
+
+def choose_profile(registry: ProfileRegistry, wanted: str, system: dict[str, SnmpValue]) -> Profile:
+    if wanted != "auto":
+        return registry.get(wanted)
+    object_id = system["object_id"]
+    descr = system["descr"]
+    oid = object_id.value if object_id.kind is ValueKind.OBJECT_ID else None
+    text = descr.value.decode("utf-8", "replace") if isinstance(descr.value, bytes) else ""
+    profile = registry.select(oid if isinstance(oid, tuple) else None, text)
+    if profile is None:
+        raise SnmpError(ErrorReason.OTHER, "no profile matches this agent's sysObjectID")
+    return profile
+
+
+async def _fetch_tables(
+    transport: Transport, target: SnmpTarget, profile: Profile, max_rows: int
+) -> dict[str, Table]:
+    tables = {name: Table(spec) for name, spec in profile.tables.items()}
+    gate = asyncio.Semaphore(WALKS_IN_FLIGHT_PER_TARGET)
+
+    async def walk(table: Table, column: str) -> None:
+        async with gate:
+            rows = await transport.walk(target, table.spec.columns[column], max_rows)
+        table.add_column(column, rows)
+
+    async with asyncio.TaskGroup() as group:
+        for table in tables.values():
+            for column in table.spec.columns:
+                group.create_task(walk(table, column))
+    for table in tables.values():
+        table.apply_where()
+    return tables
+
+
+async def poll_target(
+    transport: Transport,
+    target: SnmpTarget,
+    registry: ProfileRegistry,
+    wanted_profile: str,
+    max_rows: int = 100_000,
+) -> PollOutcome:
+    """Fetch and observe one target. Raises ``SnmpError`` on failure."""
+    system = await _system(transport, target)
+    profile = choose_profile(registry, wanted_profile, system)
+    scalars: dict[str, SnmpValue] = {}
+    if profile.scalars:
+        names = list(profile.scalars)
+        varbinds = await transport.get(target, [profile.scalars[name] for name in names])
+        scalars = {name: vb.value for name, vb in zip(names, varbinds, strict=True)}
+    try:
+        tables = await _fetch_tables(transport, target, profile, max_rows)
+    except* SnmpError as group:
+        raise group.exceptions[0] from None
+    data = PollData(scalars=scalars, system=system, tables=tables)
+    return PollOutcome(profile, observe(profile, data), system)

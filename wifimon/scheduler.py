@@ -1,0 +1,178 @@
+"""One poll round over every target, each in its own time budget.
+
+A round starts every target (spread over a jitter window so a thousand
+APs do not all get their first request in the same millisecond), bounds
+each by its budget, and turns every outcome, good or bad, into a
+``TargetSnapshot`` with the target's self-metrics. A failure is logged
+once when a target goes down, not on every poll while it stays down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from wifimon.catalogue import metric
+from wifimon.counters import CounterReconciler
+from wifimon.normalise import KnownAp, Normaliser, TargetRole
+from wifimon.poller import PollOutcome, poll_target
+from wifimon.profiles.registry import ProfileRegistry
+from wifimon.snapshot import Sample, TargetSnapshot
+from wifimon.snmp.types import ErrorReason, SnmpError, SnmpTarget, Transport
+
+log = logging.getLogger("wifimon.scheduler")
+
+
+@dataclass(frozen=True, slots=True)
+class PollTarget:
+    """A target to poll: how to reach it, which profile, what it is.
+
+    ``budget`` is the wall-clock seconds its whole poll may take (e.g. 30.0).
+    """
+
+    snmp: SnmpTarget
+    profile: str
+    role: TargetRole
+    budget: float
+
+
+@dataclass
+class TargetHealth:
+    """Per-target counters that outlive a single poll."""
+
+    up: bool | None = None
+    errors: dict[str, int] = field(default_factory=dict)
+    missing_values: int = 0
+    last_success: float = 0.0
+    duration: float = 0.0
+
+
+@dataclass
+class RoundResult:
+    snapshots: list[TargetSnapshot]
+    duration: float
+
+
+class PollRound:
+    """Runs rounds; keeps known APs, counter state and target health."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        registry: ProfileRegistry,
+        counters: CounterReconciler,
+        interval: float,
+        *,
+        known: Mapping[str, KnownAp] | None = None,
+        max_rows: int = 100_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.transport = transport
+        self.registry = registry
+        self.normaliser = Normaliser(counters, interval)
+        self.known: dict[str, KnownAp] = dict(known or {})
+        self.health: dict[str, TargetHealth] = {}
+        self.max_rows = max_rows
+        self.clock = clock
+
+    async def run(self, targets: list[PollTarget], jitter: float = 0.0) -> RoundResult:
+        started = time.monotonic()
+        # Random offsets spread load; nothing secret depends on them.
+        offsets = [random.uniform(0, jitter) if jitter else 0.0 for _ in targets]  # noqa: S311
+        tasks = [
+            self._delayed(target, offset) for target, offset in zip(targets, offsets, strict=True)
+        ]
+        snapshots = await asyncio.gather(*tasks)
+        return RoundResult(list(snapshots), time.monotonic() - started)
+
+    async def _delayed(self, target: PollTarget, delay: float) -> TargetSnapshot:
+        if delay:
+            await asyncio.sleep(delay)
+        return await self.poll(target)
+
+    async def poll(self, target: PollTarget) -> TargetSnapshot:
+        name = target.snmp.name
+        health = self.health.setdefault(name, TargetHealth())
+        now = self.clock()
+        began = time.monotonic()
+        outcome: PollOutcome | None = None
+        reason: ErrorReason | None = None
+        try:
+            async with asyncio.timeout(target.budget):
+                outcome = await poll_target(
+                    self.transport, target.snmp, self.registry, target.profile, self.max_rows
+                )
+        except TimeoutError:
+            reason = ErrorReason.TIMEOUT
+        except SnmpError as error:
+            reason = error.reason
+        except Exception:  # a bug or an agent answer nobody foresaw: never stop polling
+            log.exception("poll failed unexpectedly", extra={"target": name})
+            reason = ErrorReason.OTHER
+        health.duration = time.monotonic() - began
+        self._account(target, health, outcome, reason, now)
+        vendor = outcome.profile.vendor if outcome else ""
+        aps = outcome.observation.aps if outcome else None
+        result = self.normaliser.normalise(target.role, aps, self.known, vendor, now)
+        self.known.update(result.known)
+        samples = result.samples + _target_samples(name, health, now)
+        return TargetSnapshot(name, now, tuple(samples))
+
+    def _account(
+        self,
+        target: PollTarget,
+        health: TargetHealth,
+        outcome: PollOutcome | None,
+        reason: ErrorReason | None,
+        now: float,
+    ) -> None:
+        name = target.snmp.name
+        if reason is not None:
+            health.errors[reason.value] = health.errors.get(reason.value, 0) + 1
+            if health.up is not False:
+                log.warning(
+                    "target down",
+                    extra={"target": name, "host": target.snmp.host, "reason": reason.value},
+                )
+            health.up = False
+            return
+        assert outcome is not None
+        if health.up is False:
+            log.info("target back up", extra={"target": name})
+        health.up = True
+        health.last_success = now
+        health.missing_values += outcome.observation.missing
+
+    def forget_targets(self, names: set[str]) -> None:
+        """Drop the health of targets removed by a reload."""
+        for name in list(self.health):
+            if name not in names:
+                del self.health[name]
+
+
+def _target_samples(name: str, health: TargetHealth, now: float) -> list[Sample]:
+    labels = (name,)
+    samples = [
+        Sample(metric("wifimon_target_up"), labels, 1 if health.up else 0, now),
+        Sample(metric("wifimon_target_poll_duration_seconds"), labels, health.duration, now),
+        Sample(metric("wifimon_target_missing_values_total"), labels, health.missing_values, now),
+    ]
+    if health.last_success:
+        samples.append(
+            Sample(
+                metric("wifimon_target_last_success_timestamp_seconds"),
+                labels,
+                health.last_success,
+                now,
+            )
+        )
+    errors = metric("wifimon_target_poll_errors_total")
+    samples.extend(
+        Sample(errors, (name, reason), count, now)
+        for reason, count in sorted(health.errors.items())
+    )
+    return samples

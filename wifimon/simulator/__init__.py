@@ -1,0 +1,1 @@
+"""Simulated agents for the sandbox and the demo city."""

@@ -1,0 +1,135 @@
+"""Run snmpsim, the SNMP agent simulator, as a child process.
+
+Used by the sandbox command (and later the demo city) to serve recorded
+devices over real UDP on 127.0.0.1. Facts measured on these machines
+(../shared/reference/snmpsim-notes.md): snmpsim is 6x faster under a Python
+with gdbm, 30-200x faster on plain ``.snmprec`` than on ``.bz2``, and as
+root it must be told to stay root or it cannot import its own stdlib.
+"""
+
+from __future__ import annotations
+
+import bz2
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+READY_TIMEOUT = 120.0  # first start indexes big recordings (about 40 s for 250 MB)
+
+
+def find_snmpsim() -> str:
+    """The command-responder executable: $WIFIMON_SNMPSIM, the project's
+    dedicated venv, or whatever is on PATH."""
+    candidates = [
+        os.environ.get("WIFIMON_SNMPSIM", ""),
+        str(REPO_ROOT / ".venv-snmpsim" / "bin" / "snmpsim-command-responder"),
+        shutil.which("snmpsim-command-responder") or "",
+    ]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return candidate
+    raise FileNotFoundError(
+        "snmpsim-command-responder not found: run `make setup` or set WIFIMON_SNMPSIM"
+    )
+
+
+def recording_path(relative: str) -> Path:
+    """A recording inside the PyPI package snmpsim-data, e.g.
+    ``network/appliance/cisco-controller.snmprec.bz2``."""
+    import snmpsim_data  # type: ignore[import-untyped]  # noqa: PLC0415 - a dev/demo dependency
+
+    return Path(snmpsim_data.__file__).parent / "data" / relative
+
+
+def install_recording(source: Path, data_dir: Path, community: str) -> Path:
+    """Copy (decompressing ``.bz2``) a recording to ``data_dir`` so that
+    snmpsim serves it under ``community``; skipped when already there."""
+    target = data_dir / f"{community}.snmprec"
+    if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    opener = bz2.open if source.suffix == ".bz2" else open
+    with opener(source, "rb") as reader, partial.open("wb") as writer:
+        shutil.copyfileobj(reader, writer, 1 << 20)
+    partial.replace(target)
+    return target
+
+
+def _answers(host: str, port: int, community: str) -> bool:
+    """Send one SNMPv2c GET of sysDescr.0 and wait briefly for any reply."""
+    name = community.encode()
+    oid = bytes([0x06, 0x08, 0x2B, 6, 1, 2, 1, 1, 1, 0])
+    varbind = bytes([0x30, len(oid) + 2]) + oid + b"\x05\x00"
+    varbinds = bytes([0x30, len(varbind)]) + varbind
+    pdu_body = b"\x02\x01\x01\x02\x01\x00\x02\x01\x00" + varbinds
+    pdu = bytes([0xA0, len(pdu_body)]) + pdu_body
+    message_body = b"\x02\x01\x01" + bytes([0x04, len(name)]) + name + pdu
+    message = bytes([0x30, len(message_body)]) + message_body
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(1.0)
+        try:
+            sock.sendto(message, (host, port))
+            return bool(sock.recv(65535))
+        except OSError:
+            return False
+
+
+@dataclass
+class SnmpsimAgent:
+    """A running snmpsim; ``stop()`` ends it by PID."""
+
+    process: subprocess.Popen[bytes]
+    host: str
+    port: int
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_snmpsim(
+    data_dir: Path,
+    cache_dir: Path,
+    port: int,
+    probe_community: str,
+    *,
+    host: str = "127.0.0.1",
+    log: Path | None = None,
+) -> SnmpsimAgent:
+    """Start snmpsim serving every recording in ``data_dir`` and wait until
+    it answers ``probe_community``."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    command = [
+        find_snmpsim(),
+        f"--data-dir={data_dir}",
+        f"--cache-dir={cache_dir}",
+        f"--agent-udpv4-endpoint={host}:{port}",
+        "--process-user=root" if os.geteuid() == 0 else "",
+        "--process-group=root" if os.geteuid() == 0 else "",
+        f"--logging-method=file:{log}" if log else "--logging-method=null",
+    ]
+    process = subprocess.Popen(
+        [part for part in command if part], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    agent = SnmpsimAgent(process, host, port)
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"snmpsim exited with status {process.returncode}")
+        if _answers(host, port, probe_community):
+            return agent
+        time.sleep(0.2)
+    agent.stop()
+    raise TimeoutError(f"snmpsim did not answer on {host}:{port} within {READY_TIMEOUT:.0f} s")
