@@ -1,0 +1,169 @@
+"""What survives a daemon restart: known APs and counter state, in ``state_dir``.
+
+METRICS.md keeps ``wifimon_ap_up`` at 0 for every AP ever seen on a
+controller, and ``wifimon_ap_last_seen_timestamp_seconds`` across restarts;
+counters continue without a false reset. Both need this file.
+
+The file is ``<state_dir>/state.json``, written atomically (temp file in the
+same directory, fsync, rename, fsync of the directory), so a crash or power
+loss leaves the old or the new file, never half of one. Neither a bad file
+nor a full disk stops the daemon: monitoring matters more than its memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger("wifimon.state")
+
+STATE_FILE = "state.json"
+FORMAT_VERSION = 1
+_TEMP_PREFIX = f".{STATE_FILE}."
+_TEMP_SUFFIX = ".tmp"
+
+
+@dataclass(slots=True)
+class PersistedState:
+    """What the daemon remembers; empty when nothing was saved.
+
+    ``known_aps``: AP id → plain fields, ``last_seen`` (Unix time in seconds,
+    e.g. ``1717171717.5``) plus strings such as ``site``, ``district``,
+    ``name``, ``controller``, ``mac``, e.g. ``{"last_seen": 1717171717.5,
+    "site": "old-town", "mac": "00:11:22:33:44:55"}``.
+    ``counters``: opaque to this module, e.g. ``CounterReconciler.export_state()``.
+    """
+
+    known_aps: dict[str, dict[str, object]] = field(default_factory=dict)
+    counters: dict[str, object] = field(default_factory=dict)
+
+
+def _known_ap_from_json(entry: object) -> dict[str, object] | None:
+    """An AP entry with a numeric ``last_seen`` and its string fields, else None."""
+    if not isinstance(entry, dict):
+        return None
+    last_seen = entry.get("last_seen")
+    if not isinstance(last_seen, int | float) or isinstance(last_seen, bool):
+        return None
+    fields: dict[str, object] = {k: v for k, v in entry.items() if isinstance(v, str)}
+    fields["last_seen"] = float(last_seen)
+    return fields
+
+
+def encode(state: PersistedState) -> bytes:
+    """The file's bytes: ``{"version": 1, "known_aps": {...}, "counters": {...}}``."""
+    document = {"version": FORMAT_VERSION, "known_aps": state.known_aps, "counters": state.counters}
+    # allow_nan=False: NaN is not JSON and would make the file unreadable.
+    return json.dumps(document, allow_nan=False, sort_keys=True).encode("utf-8")
+
+
+def decode(raw: bytes) -> PersistedState:
+    """Parse the file; raises ValueError unless it is a version-1 state.
+
+    AP entries without a numeric ``last_seen`` are skipped (and logged), and
+    fields other than ``last_seen`` that are not strings are dropped.
+    """
+    document = json.loads(raw)
+    if not isinstance(document, dict) or document.get("version") != FORMAT_VERSION:
+        raise ValueError("not a wifimon state file of version 1")
+    aps, counters = document.get("known_aps", {}), document.get("counters", {})
+    if not isinstance(aps, dict) or not isinstance(counters, dict):
+        raise ValueError("known_aps and counters must be objects")
+    known = {ap_id: _known_ap_from_json(entry) for ap_id, entry in aps.items()}
+    valid = {ap_id: entry for ap_id, entry in known.items() if entry is not None}
+    if len(valid) < len(known):
+        log.warning("skipped %d known APs without a numeric last_seen", len(known) - len(valid))
+    return PersistedState(valid, counters)
+
+
+class StateStore:
+    """Loads and saves ``PersistedState`` in ``state_dir``; never raises on I/O.
+
+    ``write_errors`` counts failed saves (unwritable or full directory). Only
+    the first failure of a run of failures is logged, not one per poll.
+    """
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = Path(state_dir)
+        self.path = self.state_dir / STATE_FILE
+        self.write_errors = 0
+        self._failing = False
+
+    def load(self) -> PersistedState:
+        """The saved state; empty if there is none or it is unreadable."""
+        self._remove_stale_temp_files()
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return PersistedState()
+        except OSError as error:
+            log.error("cannot read %s, starting with empty state: %s", self.path, error)
+            return PersistedState()
+        try:
+            return decode(raw)
+        except (ValueError, UnicodeDecodeError) as error:
+            self._set_aside(error)
+            return PersistedState()
+
+    def save(self, state: PersistedState) -> bool:
+        """Write ``state`` atomically; True on success. Failures are counted, not raised."""
+        try:
+            self._write_atomically(encode(state))
+        except (OSError, ValueError, TypeError) as error:
+            self.write_errors += 1
+            if not self._failing:
+                log.error("cannot save state to %s (%s); will keep trying", self.path, error)
+            self._failing = True
+            return False
+        if self._failing:
+            log.info("saving state to %s works again", self.path)
+        self._failing = False
+        return True
+
+    def _write_atomically(self, data: bytes) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(
+            dir=self.state_dir, prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX
+        )
+        try:
+            with os.fdopen(fd, "wb") as temp:
+                temp.write(data)
+                temp.flush()
+                os.fsync(temp.fileno())
+            os.replace(temp_name, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp_name)
+            raise
+        self._fsync_directory()
+
+    def _fsync_directory(self) -> None:
+        # The rename is durable only once the directory entry is on disk.
+        fd = os.open(self.state_dir, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _set_aside(self, error: Exception) -> None:
+        """Keep a corrupt file for inspection, out of the way of the next save."""
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        aside = self.path.with_name(f"{STATE_FILE}.corrupt-{stamp}")
+        try:
+            os.replace(self.path, aside)
+        except OSError as rename_error:
+            log.error("%s is corrupt (%s) and cannot be moved: %s", self.path, error, rename_error)
+            return
+        log.error("%s is corrupt (%s); moved to %s, starting empty", self.path, error, aside)
+
+    def _remove_stale_temp_files(self) -> None:
+        """Temp files left by a crash mid-save; the real file is intact."""
+        for stale in self.state_dir.glob(f"{_TEMP_PREFIX}*{_TEMP_SUFFIX}"):
+            with contextlib.suppress(OSError):
+                stale.unlink()
