@@ -246,6 +246,8 @@ class CounterReconciler:
     def import_state(self, data: object) -> None:
         """Replace the state with one from ``export_state``; bad entries are skipped, logged."""
         self._series = {}
+        if not data:  # nothing saved yet: a first start
+            return
         if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
             log.warning("ignoring counter state of an unknown format")
             return

@@ -15,7 +15,7 @@ def main() -> None:
     for case in discover():
         outcome, data = run_case(case, registry)
         write_expected(case, data)
-        print(f"{case.name}: profile {outcome.profile.name}, {len(data['aps'])} AP(s)")  # noqa: T201
+        print(f"{case.name}: profile {outcome.profile.name}, {len(data['aps'])} AP(s)")
 
 
 if __name__ == "__main__":

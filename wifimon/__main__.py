@@ -1,0 +1,5 @@
+"""``python -m wifimon`` is the ``wifimon`` command."""
+
+from wifimon.cli import main
+
+main()
