@@ -65,7 +65,7 @@ class Metric:
     field: str = ""
 
 
-def _m(
+def _m(  # noqa: PLR0917 - the catalogue below reads as a table of positional rows
     name: str,
     kind: Kind,
     entity: Entity,
@@ -74,16 +74,18 @@ def _m(
     unit: str = "",
 ) -> Metric:
     prefix = f"wifimon_{entity.value}_"
-    quantity = name.removeprefix(prefix) if name.startswith(prefix) else name.removeprefix("wifimon_")
+    quantity = name.removeprefix(prefix) if name.startswith(prefix) else name[len("wifimon_") :]
     return Metric(name, kind, entity, labels, help_text, unit, quantity)
 
 
 G, C = Kind.GAUGE, Kind.COUNTER
 AP, RADIO, SSID = Entity.AP, Entity.RADIO, Entity.SSID
 
+# fmt: off
 CATALOGUE: tuple[Metric, ...] = (
     # --- access points
-    _m("wifimon_ap_info", Kind.INFO, AP, AP_INFO_LABELS, "Descriptive attributes of an access point."),
+    _m("wifimon_ap_info", Kind.INFO, AP, AP_INFO_LABELS,
+       "Descriptive attributes of an access point."),
     _m("wifimon_ap_up", G, AP, AP_LABELS,
        "1 when the access point is operational, 0 when it is known but unreachable or missing."),
     _m("wifimon_ap_last_seen_timestamp_seconds", G, AP, AP_LABELS,
@@ -96,7 +98,8 @@ CATALOGUE: tuple[Metric, ...] = (
     _m("wifimon_ap_transmit_bytes_total", C, AP, AP_LABELS,
        "Bytes transmitted on the access point's wired uplink.", "bytes"),
     # --- radios
-    _m("wifimon_radio_clients", G, RADIO, RADIO_LABELS, "Associated client stations on this radio."),
+    _m("wifimon_radio_clients", G, RADIO, RADIO_LABELS,
+       "Associated client stations on this radio."),
     _m("wifimon_radio_receive_bytes_total", C, RADIO, RADIO_LABELS,
        "Wireless bytes received by this radio.", "bytes"),
     _m("wifimon_radio_transmit_bytes_total", C, RADIO, RADIO_LABELS,
@@ -112,11 +115,13 @@ CATALOGUE: tuple[Metric, ...] = (
     _m("wifimon_radio_failures_total", C, RADIO, RADIO_LABELS,
        "802.11 transmissions that failed after the retry limit."),
     # --- SSIDs
-    _m("wifimon_ssid_clients", G, SSID, SSID_LABELS, "Associated client stations per SSID on this AP."),
+    _m("wifimon_ssid_clients", G, SSID, SSID_LABELS,
+       "Associated client stations per SSID on this AP."),
     # --- controllers and targets
     _m("wifimon_controller_aps", G, Entity.CONTROLLER, ("controller", "state"),
        "Access points a controller reports, by state."),
-    _m("wifimon_target_up", G, Entity.TARGET, ("target",), "1 when the SNMP target answered the last poll."),
+    _m("wifimon_target_up", G, Entity.TARGET, ("target",),
+       "1 when the SNMP target answered the last poll."),
     _m("wifimon_target_poll_duration_seconds", G, Entity.TARGET, ("target",),
        "Wall time of the last poll of this target.", "seconds"),
     _m("wifimon_target_last_success_timestamp_seconds", G, Entity.TARGET, ("target",),
@@ -137,8 +142,10 @@ CATALOGUE: tuple[Metric, ...] = (
        "1 when the last configuration reload succeeded."),
     _m("wifimon_config_last_reload_timestamp_seconds", G, Entity.DAEMON, (),
        "Unix time of the last configuration reload attempt.", "seconds"),
-    _m("wifimon_build_info", Kind.INFO, Entity.DAEMON, ("version", "python"), "wifimon build information."),
+    _m("wifimon_build_info", Kind.INFO, Entity.DAEMON, ("version", "python"),
+       "wifimon build information."),
 )
+# fmt: on
 
 BY_NAME: dict[str, Metric] = {metric.name: metric for metric in CATALOGUE}
 
