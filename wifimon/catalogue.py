@@ -153,3 +153,12 @@ BY_NAME: dict[str, Metric] = {metric.name: metric for metric in CATALOGUE}
 def metric(name: str) -> Metric:
     """Look a metric up by its full name; a typo is a programming error."""
     return BY_NAME[name]
+
+
+def markdown_table() -> str:
+    """The catalogue as the Markdown table README.md embeds (kept fresh by a test)."""
+    rows = ["| metric | type | labels | help |", "|---|---|---|---|"]
+    for entry in CATALOGUE:
+        labels = ", ".join(entry.labels) or "—"
+        rows.append(f"| `{entry.name}` | {entry.kind.value} | {labels} | {entry.help} |")
+    return "\n".join(rows)
