@@ -395,7 +395,7 @@ def test_a_cancelled_request_leaves_the_transport_usable(snmpd: Agent) -> None:
 def test_close_releases_the_socket_and_fails_pending_requests(snmpd: Agent) -> None:
     async def use(transport: PysnmpTransport) -> tuple[BaseException | list[VarBind], int]:
         await transport.get(snmpd.v2c(), [SYS_NAME_OID])
-        engine = transport._engine  # reaching in, to see the very socket closed
+        engine = transport._engines[0]  # reaching in, to see the very socket closed
         assert engine is not None
         assert engine.udp_socket.transport is not None
         sock = engine.udp_socket.transport.get_extra_info("socket")

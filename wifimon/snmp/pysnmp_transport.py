@@ -295,6 +295,15 @@ class _Engine:
         self.v3_keys: dict[str, tuple[str | None, str, str | None, str]] = {}
         self.pending: set[asyncio.Future[Any]] = set()
 
+    def claim(self, target: SnmpTarget) -> bool:
+        """Take ``target`` unless its v3 user name is already used here with
+        other keys (the same user with per-site passwords is common)."""
+        credentials = target.credentials
+        if credentials.version != "3":
+            return True
+        keys = _v3_keys(credentials)
+        return self.v3_keys.setdefault(credentials.user, keys) == keys
+
     async def route(self, target: SnmpTarget) -> _Route:
         route = self.routes.get(_route_key(target))
         if route is None:
@@ -423,7 +432,10 @@ def _walk_step(varbinds: Sequence[VarBind], root: Oid, cursor: Oid) -> tuple[lis
 
 
 class PysnmpTransport:
-    """``Transport`` over real UDP (IPv4) with pysnmp: one engine, one socket.
+    """``Transport`` over real UDP (IPv4) with pysnmp.
+
+    One engine and socket serve every target, except that each further key
+    set for an SNMPv3 user name already in use gets an engine of its own.
 
     ``concurrency`` bounds the request PDUs in flight across all targets;
     ``max_get_varbinds`` is the most OIDs put in one GET PDU. A target's host
@@ -443,7 +455,8 @@ class PysnmpTransport:
         self._receive_buffer_bytes = receive_buffer_bytes
         self._slots = asyncio.Semaphore(concurrency)
         self._setup_lock = asyncio.Lock()
-        self._engine: _Engine | None = None
+        self._engines: list[_Engine] = []
+        self._engine_of: dict[tuple[object, ...], _Engine] = {}
 
     async def get(self, target: SnmpTarget, oids: Sequence[Oid]) -> list[VarBind]:
         results: list[VarBind] = []
@@ -475,15 +488,16 @@ class PysnmpTransport:
         return rows
 
     async def close(self) -> None:
-        if self._engine is not None:
-            self._engine.close()
-            self._engine = None
+        for engine in self._engines:
+            engine.close()
+        self._engines.clear()
+        self._engine_of.clear()
 
     def receive_buffer_size(self) -> int | None:
         """The kernel's receive buffer of the socket in bytes (Linux reports 2x the request)."""
-        if self._engine is None or self._engine.udp_socket.transport is None:
+        if not self._engines or self._engines[0].udp_socket.transport is None:
             return None
-        sock = self._engine.udp_socket.transport.get_extra_info("socket")
+        sock = self._engines[0].udp_socket.transport.get_extra_info("socket")
         return int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
 
     async def _get_chunk(self, target: SnmpTarget, oids: Sequence[Oid]) -> list[VarBind]:
@@ -523,19 +537,22 @@ class PysnmpTransport:
         return await self._exchange(target, _Request("bulk", [cursor], wanted))
 
     async def _exchange(self, target: SnmpTarget, request: _Request) -> _Response:
-        engine = await self._engine_started()
+        engine = self._engine_of.get(_route_key(target)) or await self._engine_for(target)
         async with self._slots:
             return await engine.exchange(target, request)
 
-    async def _engine_started(self) -> _Engine:
-        if self._engine is not None:
-            return self._engine
+    async def _engine_for(self, target: SnmpTarget) -> _Engine:
         # Created lazily: pysnmp's dispatcher binds to the running event loop.
         async with self._setup_lock:
-            if self._engine is None:
-                udp_socket = await self._open_socket()
-                self._engine = _Engine(self.stats, udp_socket)
-            return self._engine
+            engine = self._engine_of.get(_route_key(target))
+            if engine is None:
+                engine = next((e for e in self._engines if e.claim(target)), None)
+            if engine is None:
+                engine = _Engine(self.stats, await self._open_socket())
+                engine.claim(target)
+                self._engines.append(engine)
+            self._engine_of[_route_key(target)] = engine
+            return engine
 
     async def _open_socket(self) -> _UdpSocket:
         # Our own socket, handed to asyncio, because pysnmp's open_client_mode()
