@@ -111,7 +111,10 @@ class PollRound:
         except SnmpError as error:
             reason = error.reason
         except Exception:  # a bug or an agent answer nobody foresaw: never stop polling
-            log.exception("poll failed unexpectedly", extra={"target": name})
+            # Once per outage, like "target down": a lasting fault must not
+            # write a traceback every interval.
+            if health.up is not False:
+                log.exception("poll failed unexpectedly", extra={"target": name})
             reason = ErrorReason.OTHER
         health.duration = time.monotonic() - began
         self._account(target, health, outcome, reason, now)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from wifimon.profiles.schema import ApSpec, EntitySpec, Profile, ValueSpec
+from wifimon.profiles.schema import TEXT_FIELDS, ApSpec, EntitySpec, Profile, ValueSpec
 from wifimon.profiles.tables import IndexValue, RowKey, Table
 from wifimon.profiles.transforms import apply_transform
 from wifimon.snmp.types import SnmpValue, ValueKind, format_oid
@@ -207,11 +207,22 @@ def _contexts(spec: EntitySpec, data: PollData) -> list[_Context]:
 
 def _fill(spec: EntitySpec, ctx: _Context) -> dict[str, Measured]:
     """Compute ``let`` then ``fields``; return only the exported fields."""
-    for name, value_spec in [*spec.let.items(), *spec.fields.items()]:
+    for name, value_spec in spec.let.items():
         result = evaluate(value_spec, ctx)
         if result is not None:
             ctx.fields[name] = result
+    for name, value_spec in spec.fields.items():
+        result = evaluate(value_spec, ctx)
+        if result is not None and name not in TEXT_FIELDS and not _is_number(result.value):
+            ctx.missing += 1  # e.g. an OCTET STRING where a count belongs
+            continue
+        if result is not None:
+            ctx.fields[name] = result
     return {name: ctx.fields[name] for name in spec.fields if name in ctx.fields}
+
+
+def _is_number(value: Plain) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _text(spec: ValueSpec | None, ctx: _Context) -> str | None:

@@ -18,12 +18,12 @@ import yaml
 from pydantic import ValidationError
 
 from wifimon.catalogue import CATALOGUE, Entity, Kind
-from wifimon.profiles.schema import EntitySpec, Profile, ValueSpec
+from wifimon.profiles.schema import TEXT_FIELDS, EntitySpec, Profile, ValueSpec
 from wifimon.snmp.types import Oid
 
 # Fields a profile may set per entity: the catalogue quantities plus the
 # descriptive attributes of wifimon_ap_info.
-AP_INFO_FIELDS = frozenset({"name", "model", "serial", "ip", "firmware"})
+AP_INFO_FIELDS = TEXT_FIELDS
 DAEMON_OWNED = frozenset({"up", "last_seen_timestamp_seconds", "info"})
 SYSTEM_SCALARS: dict[str, Oid] = {
     "descr": (1, 3, 6, 1, 2, 1, 1, 1, 0),

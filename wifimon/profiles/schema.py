@@ -39,6 +39,9 @@ Transform = Literal[
     "band_from_frequency",  # centre frequency in MHz -> 2.4GHz / 5GHz / 6GHz / unknown
 ]
 Aggregate = Literal["sum", "max", "min", "first", "count"]
+# Fields whose values are text (the descriptive labels of wifimon_ap_info);
+# every other field is a number, and a non-number there is a missing value.
+TEXT_FIELDS = frozenset({"name", "model", "serial", "ip", "firmware"})
 
 
 class Strict(BaseModel):
