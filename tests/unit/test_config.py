@@ -406,7 +406,7 @@ GOOD_ENV = {"WIFIMON_COMMUNITY": "good-community", "WIFIMON_INFLUX_TOKEN": "infl
 
 def load_good(name: str, tmp_path: Path) -> Config:
     del tmp_path
-    return load_config(GOOD / name, {"cisco-wlc", "aruba-os"}, environ=GOOD_ENV)
+    return load_config(GOOD / name, {"cisco-aireos", "generic"}, environ=GOOD_ENV)
 
 
 def test_minimal_config_gets_every_default() -> None:
