@@ -243,3 +243,69 @@ def test_most_specific_claim_wins() -> None:
     assert registry.select(parse_oid("1.3.6.1.4.1.99999.1.7.2"), "").name == "narrow"  # type: ignore[union-attr]
     assert registry.select(parse_oid("1.3.6.1.4.1.99999.2"), "").name == "test-controller"  # type: ignore[union-attr]
     assert registry.select(parse_oid("1.3.6.1.4.1.9999"), "") is None  # a prefix ends on a sub-id
+
+
+VAP_AP = """
+    name: test-vap-ap
+    description: a stand-alone AP whose radios are known only through its VAPs
+    vendor: Test
+    kind: ap
+    tables:
+      vap:
+        index: {vap: int}
+        columns: {radio: 1.7.1, clients: 1.7.2, channel: 1.7.3, state: 1.7.4, freq: 1.7.5}
+    ap:
+      fields:
+        clients: {value: vap.clients, aggregate: sum}
+    radio:
+      from: vap
+      radio: {value: vap.radio, transform: string}
+      band: {value: vap.radio, map: {ng: 2.4GHz, na: 5GHz}, default: unknown}
+      fields:
+        clients: vap.clients
+        channel: {value: vap.channel, mask: 255}
+        tx_power_dbm: {value: vap.state, map: {Connect: 1, Disconnect: 0}}
+    ssid:
+      from: vap
+      ssid: {value: vap.radio, transform: string}
+      fields:
+        clients: {value: vap.freq, transform: channel_from_frequency}
+    """
+
+
+def test_rows_naming_one_radio_merge_counts_summed_and_the_rest_kept() -> None:
+    prof = profile(VAP_AP)
+    data = poll_data(
+        prof,
+        {
+            "vap.radio": [((1,), octets(b"ng")), ((2,), octets(b"ng")), ((3,), octets(b"na"))],
+            "vap.clients": [((1,), integer(3)), ((2,), integer(4)), ((3,), integer(5))],
+            "vap.channel": [((1,), integer(0x0106)), ((2,), integer(0x0106)), ((3,), integer(36))],
+            "vap.state": [
+                ((1,), octets(b"Connect")),
+                ((2,), octets(b"Odd")),
+                ((3,), octets(b"Disconnect")),
+            ],
+            "vap.freq": [((1,), integer(2412)), ((2,), integer(2484)), ((3,), integer(5180))],
+        },
+    )
+    observation = observe(prof, data)
+    (ap,) = observation.aps
+    two, five = ap.radios["ng"], ap.radios["na"]
+    assert (two.band, five.band) == ("2.4GHz", "5GHz")
+    assert two.values["clients"].value == 7  # 3 + 4: two SSIDs on one radio
+    assert two.values["channel"].value == 6  # mask 255 keeps the low byte; not summed
+    assert two.values["tx_power_dbm"].value == 1  # free text mapped; "Odd" is a gap
+    assert five.values["tx_power_dbm"].value == 0
+    assert ap.ssids["ng"]["clients"].value == 1 + 14  # channel numbers from MHz, summed
+    assert ap.ssids["na"]["clients"].value == 36
+    assert observation.missing == 1
+
+
+def test_channel_from_frequency_follows_the_ieee_plan() -> None:
+    from wifimon.profiles.transforms import channel_from_frequency
+
+    cases = {2412: 1, 2437: 6, 2472: 13, 2484: 14, 5180: 36, 5825: 165, 5955: 1, 7115: 233}
+    for mhz, channel in cases.items():
+        assert channel_from_frequency(mhz) == channel, mhz
+    assert channel_from_frequency(900) is None

@@ -163,8 +163,10 @@ def _source(spec: ValueSpec, ctx: _Context) -> Measured | None:
 
 def _finish(spec: ValueSpec, measured: Measured) -> Measured | None:
     value: Plain | None = measured.value
+    if spec.mask is not None:
+        value = value & spec.mask if isinstance(value, int) else None
     if spec.map is not None:
-        value = spec.map.get(value) if isinstance(value, int) else None
+        value = _mapped(spec.map, value)
         if value is None:
             value = spec.default
     if value is not None and spec.transform is not None:
@@ -178,6 +180,15 @@ def _finish(spec: ValueSpec, measured: Measured) -> Measured | None:
         # 29 * 0.01 is 0.29000000000000004 in binary; export what the device meant.
         value = round(value, 9)
     return Measured(value, measured.kind)
+
+
+def _mapped(table: Mapping[int | str, int | float | str], value: Plain | None) -> Plain | None:
+    """Enum codes map by number, free-text states (Ruckus "Connect") by text."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace").strip()
+    if isinstance(value, (int, str)):
+        return table.get(value)
+    return None
 
 
 def evaluate(spec: ValueSpec, ctx: _Context, *, count_missing: bool = True) -> Measured | None:
@@ -274,7 +285,10 @@ def observe(profile: Profile, data: PollData) -> Observation:
             missing += ctx.missing
             if owner is None or radio_id is None:
                 continue
-            owner.radios[radio_id] = ObservedRadio(radio_id, band or "unknown", values)
+            radio = owner.radios.setdefault(radio_id, ObservedRadio(radio_id, band or "unknown"))
+            if radio.band == "unknown" and band:
+                radio.band = band
+            _merge(radio.values, values)
     if profile.ssid is not None:
         for ctx in _contexts(profile.ssid, data):
             values = _fill(profile.ssid, ctx)
@@ -283,18 +297,26 @@ def observe(profile: Profile, data: PollData) -> Observation:
             missing += ctx.missing
             if owner is None or ssid is None:
                 continue
-            _merge_ssid(owner.ssids.setdefault(ssid, {}), values)
+            _merge(owner.ssids.setdefault(ssid, {}), values)
     return Observation(aps, missing + sum(t.malformed for t in data.tables.values()))
 
 
-def _merge_ssid(into: dict[str, Measured], values: Mapping[str, Measured]) -> None:
+def _additive(field_name: str) -> bool:
+    """Counts and counters add up over rows; a channel or a power does not."""
+    return field_name == "clients" or field_name.endswith("_total")
+
+
+def _merge(into: dict[str, Measured], values: Mapping[str, Measured]) -> None:
+    """Fold another row of the same radio or SSID (e.g. one UniFi VAP per
+    SSID on a radio, one Cisco WLAN row per band) into ``into``: additive
+    quantities are summed, the first row's value wins for the others."""
     for name, measured in values.items():
         previous = into.get(name)
-        if (
-            previous is not None
+        if previous is None:
+            into[name] = measured
+        elif (
+            _additive(name)
             and isinstance(previous.value, (int, float))
             and isinstance(measured.value, (int, float))
         ):
             into[name] = Measured(previous.value + measured.value, measured.kind)
-        else:
-            into[name] = measured

@@ -37,6 +37,7 @@ Transform = Literal[
     "hex",  # bytes -> lower-case hex
     "band_from_channel",  # channel number -> 2.4GHz / 5GHz / unknown
     "band_from_frequency",  # centre frequency in MHz -> 2.4GHz / 5GHz / 6GHz / unknown
+    "channel_from_frequency",  # centre frequency in MHz -> channel number (2412 -> 1)
 ]
 Aggregate = Literal["sum", "max", "min", "first", "count"]
 # Fields whose values are text (the descriptive labels of wifimon_ap_info);
@@ -109,8 +110,10 @@ class ValueSpec(Strict):
     of the source table's index names that the entity row also has. When
     several rows match, ``aggregate`` combines them.
 
-    Then, in order: ``map`` (integer code -> value; unmapped codes use
-    ``default`` or count as missing), ``transform``, ``scale``, ``offset``.
+    Then, in order: ``mask`` (bitwise AND, e.g. 255 keeps the low byte),
+    ``map`` (an integer code or a text such as "Connect" -> value; unmapped
+    values use ``default`` or count as missing), ``transform``, ``scale``,
+    ``offset``.
     """
 
     value: str | None = None
@@ -122,7 +125,8 @@ class ValueSpec(Strict):
     const: int | float | str | None = None
     at: list[str] | None = None
     aggregate: Aggregate | None = None
-    map: dict[int, int | float | str] | None = None
+    mask: int | None = None
+    map: dict[int | str, int | float | str] | None = None
     default: int | float | str | None = None
     transform: Transform | None = None
     scale: float | None = None
@@ -182,7 +186,9 @@ class ApSpec(EntitySpec):
 
 class RadioSpec(EntitySpec):
     """``ap`` links a radio row to its AP's ``mac`` (absent for a stand-alone
-    agent); ``radio`` is the radio's slot/index; ``band`` its band."""
+    agent); ``radio`` is the radio's slot/index; ``band`` its band. Rows that
+    name the same radio are merged: counts and counters summed, the first
+    row's value kept for the rest (channel, power, noise, utilisation)."""
 
     ap: ValueSpec | None = None
     radio: ValueSpec
@@ -190,7 +196,8 @@ class RadioSpec(EntitySpec):
 
 
 class SsidSpec(EntitySpec):
-    """Rows that name the same AP and SSID are summed (e.g. one per band)."""
+    """Rows that name the same AP and SSID are merged like radio rows (e.g.
+    one per band: clients summed)."""
 
     ap: ValueSpec | None = None
     ssid: ValueSpec

@@ -62,6 +62,23 @@ def band_from_frequency(value: Plain) -> str | None:
     return "unknown"
 
 
+def channel_from_frequency(value: Plain) -> int | None:
+    """IEEE channel number of a centre frequency in MHz (802.11-2020 Annex E):
+    2412 -> 1, 2484 -> 14, 5180 -> 36, 5955 -> 1 (6 GHz)."""
+    if not isinstance(value, (int, float)):
+        return None
+    mhz = int(value)
+    if mhz == 2484:
+        return 14
+    if 2412 <= mhz <= 2472:
+        return (mhz - 2407) // 5
+    if 5000 <= mhz < 5925:
+        return (mhz - 5000) // 5
+    if 5955 <= mhz <= 7115:
+        return (mhz - 5950) // 5
+    return None
+
+
 TRANSFORMS: dict[str, Callable[[Plain], Plain | None]] = {
     "string": to_text,
     "mac": to_mac,
@@ -69,6 +86,7 @@ TRANSFORMS: dict[str, Callable[[Plain], Plain | None]] = {
     "hex": to_hex,
     "band_from_channel": band_from_channel,
     "band_from_frequency": band_from_frequency,
+    "channel_from_frequency": channel_from_frequency,
 }
 
 
