@@ -10,6 +10,7 @@ from wifimon.profiles.evaluate import PollData, observe
 from wifimon.profiles.registry import ProfileError, ProfileRegistry, parse_profile
 from wifimon.profiles.schema import Profile
 from wifimon.profiles.tables import Table, parse_index
+from wifimon.profiles.transforms import channel_from_frequency
 from wifimon.snmp.types import SnmpValue, ValueKind, VarBind, parse_oid
 
 MAC = (0, 58, 152, 176, 46, 112)
@@ -303,8 +304,6 @@ def test_rows_naming_one_radio_merge_counts_summed_and_the_rest_kept() -> None:
 
 
 def test_channel_from_frequency_follows_the_ieee_plan() -> None:
-    from wifimon.profiles.transforms import channel_from_frequency
-
     cases = {2412: 1, 2437: 6, 2472: 13, 2484: 14, 5180: 36, 5825: 165, 5955: 1, 7115: 233}
     for mhz, channel in cases.items():
         assert channel_from_frequency(mhz) == channel, mhz
