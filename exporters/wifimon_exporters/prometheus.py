@@ -17,20 +17,23 @@ from __future__ import annotations
 import asyncio
 import gzip
 import logging
-import math
 import socket
 import socketserver
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TypeVar, cast
+from typing import cast
 from urllib.parse import urlsplit
 
-from wifimon.catalogue import BY_NAME, CATALOGUE, Entity, Kind, Metric
 from wifimon.exporting import Exporter
-from wifimon.snapshot import HistogramValue, Sample, Snapshot
+from wifimon.snapshot import Snapshot
+from wifimon_exporters.exposition import (
+    Family,
+    join_families,
+    render_families,
+)
 
 log = logging.getLogger("wifimon.exporters.prometheus")
 
@@ -39,224 +42,10 @@ OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset
 # Level 1 compresses exposition text ~10x at a fraction of level 9's cost;
 # rendering happens once per poll, so time matters more than the last bytes.
 GZIP_LEVEL = 1
-# Samples rendered between voluntary GIL hand-offs (~1 ms of work).
-GIL_YIELD_EVERY = 1000
 # How often the HTTP thread checks for stop(), seconds: bounds stop()'s latency.
 SHUTDOWN_POLL_SECONDS = 0.1
 # How long a scrape waits for the very first rendition after start, seconds.
 FIRST_RENDER_WAIT_SECONDS = 10.0
-
-T = TypeVar("T")
-_CATALOGUE_ORDER = {metric.name: index for index, metric in enumerate(CATALOGUE)}
-
-
-# --------------------------------------------------------------------------
-# Rendering
-
-
-def format_value(value: float) -> str:
-    """A sample value as Prometheus parses it: ``3``, ``0.25``, ``+Inf``, ``NaN``.
-
-    Ints are printed exactly (no ``.0``); floats use ``repr``, the shortest
-    text that reads back to the same float64.
-    """
-    if type(value) is int:  # not isinstance: bool would print as "True"
-        return str(value)
-    number = float(value)
-    if math.isnan(number):
-        return "NaN"
-    if math.isinf(number):
-        return "+Inf" if number > 0 else "-Inf"
-    return repr(number)
-
-
-def format_bound(bound: float) -> str:
-    """A histogram ``le`` value in Go's float style, as client_python writes it.
-
-    ``1`` becomes ``1.0`` so the ``le`` label is the same series in the text
-    and OpenMetrics formats.
-    """
-    return format_value(float(bound))
-
-
-def escape_label_value(value: str) -> str:
-    r"""Escape ``\``, ``"`` and newline, e.g. ``a"b`` becomes ``a\"b``."""
-    # The common value needs no escaping; checking first is ~3x faster than
-    # three unconditional replace() calls over 10^5..10^6 values per render.
-    if "\\" in value or '"' in value or "\n" in value:
-        return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return value
-
-
-def _escape_help(text: str, openmetrics: bool) -> str:
-    escaped = text.replace("\\", "\\\\").replace("\n", "\\n")
-    # Text 0.0.4 leaves quotes in HELP alone; OpenMetrics escapes them.
-    return escaped.replace('"', '\\"') if openmetrics else escaped
-
-
-@dataclass(frozen=True, slots=True)
-class _Family:
-    """One metric family, UTF-8: headers per format, sample lines shared by both.
-
-    Bytes per family, so building a body is one ``b"".join`` (a memcpy) and
-    no encode of the whole exposition holds the GIL for tens of ms.
-    """
-
-    text_header: bytes
-    openmetrics_header: bytes
-    body: bytes
-
-
-def _headers(metric: Metric) -> tuple[str, str]:
-    """``# HELP``/``# TYPE`` lines for text 0.0.4 and for OpenMetrics."""
-    kind = "gauge" if metric.kind is Kind.INFO else metric.kind.value
-    text = f"# HELP {metric.name} {_escape_help(metric.help, False)}\n"
-    text += f"# TYPE {metric.name} {kind}\n"
-    family = metric.name
-    if metric.kind is Kind.COUNTER:
-        # OpenMetrics names the family without the `_total` its samples carry.
-        if metric.name.endswith("_total"):
-            family = metric.name.removesuffix("_total")
-        else:
-            kind = "unknown"
-    om = f"# HELP {family} {_escape_help(metric.help, True)}\n# TYPE {family} {kind}\n"
-    if metric.unit and family.endswith(f"_{metric.unit}"):
-        om += f"# UNIT {family} {metric.unit}\n"
-    return text, om
-
-
-class _LabelFormatter:
-    """Formats ``{ap="a1",site="s"}`` once per distinct label set per render.
-
-    The same AP label values recur in a dozen metrics, so memoising the
-    formatted text saves most of the escaping and joining. One cache per
-    tuple of label names, so a family looks its cache up once.
-    """
-
-    def __init__(self) -> None:
-        self._caches: dict[tuple[str, ...], dict[tuple[str, ...], str]] = {}
-        self.malformed = 0
-
-    def lines(self, metric: Metric, series: Iterable[Sample]) -> str:
-        """The family's sample lines, e.g. ``wifimon_ap_up{ap="a1",...} 1``."""
-        cache = self._caches.setdefault(metric.labels, {})
-        name, out = metric.name, []
-        for sample in _yielding_gil(series):
-            labels = cache.get(sample.labels)
-            if labels is None:
-                if len(sample.labels) != len(metric.labels):
-                    self.malformed += 1
-                    continue
-                labels = cache[sample.labels] = _format_labels(metric.labels, sample.labels)
-            value = sample.value
-            out.append(f"{name}{labels} {value if type(value) is int else format_value(value)}\n")
-        return "".join(out)
-
-
-def _format_labels(names: tuple[str, ...], values: tuple[str, ...]) -> str:
-    pairs = ",".join(f'{n}="{escape_label_value(v)}"' for n, v in zip(names, values, strict=True))
-    return "{" + pairs + "}" if pairs else ""
-
-
-def _yielding_gil(items: Iterable[T]) -> Iterator[T]:
-    """``items``, letting other threads run every ``GIL_YIELD_EVERY`` items.
-
-    Rendering shares the GIL with the event loop (SNMP I/O) and the HTTP
-    threads. Each of their system calls gives the GIL away, and taking it back
-    from a busy thread waits up to the 5 ms switch interval; a scrape needs
-    dozens of such hand-offs. Measured with 283,500 series: worst event-loop
-    lag during a render 6 ms with this, 11-30 ms without.
-    """
-    for count, item in enumerate(items, 1):
-        if count % GIL_YIELD_EVERY == 0:
-            time.sleep(0)
-        yield item
-
-
-def _group(snapshot: Snapshot) -> dict[str, dict[tuple[str, ...], Sample]]:
-    """Samples by metric name, then by label values; the newest poll's wins.
-
-    Duplicates happen when two targets report the same series (an AP seen on
-    two controllers during a roam). Visiting targets oldest poll first and
-    letting later samples overwrite keeps one sample per series, cheaply.
-    """
-    groups: dict[str, dict[tuple[str, ...], Sample]] = {}
-    targets = sorted(snapshot.targets.values(), key=lambda target: target.started)
-    for samples in [*(target.samples for target in targets), snapshot.daemon]:
-        for sample in _yielding_gil(samples):
-            series = groups.get(sample.metric.name)
-            if series is None:
-                series = groups[sample.metric.name] = {}
-            series[sample.labels] = sample
-    return groups
-
-
-def _histogram_lines(name: str, histogram: HistogramValue) -> str:
-    buckets = sorted(histogram.buckets)
-    if not buckets or not math.isinf(buckets[-1][0]):
-        # Prometheus requires the +Inf bucket; it always equals the count.
-        buckets.append((math.inf, histogram.count))
-    lines = [f'{name}_bucket{{le="{format_bound(le)}"}} {count}\n' for le, count in buckets]
-    lines.append(f"{name}_sum {format_value(histogram.total)}\n")
-    lines.append(f"{name}_count {histogram.count}\n")
-    return "".join(lines)
-
-
-def _histogram_metric(name: str) -> Metric:
-    known = BY_NAME.get(name)
-    if known is not None:
-        return known
-    # Not in the catalogue (a test, a newer daemon): still render it.
-    return Metric(name, Kind.HISTOGRAM, Entity.DAEMON, (), f"{name} histogram.")
-
-
-def _order(name: str) -> tuple[int, str]:
-    """Catalogue order first, anything else after it by name."""
-    return _CATALOGUE_ORDER.get(name, len(_CATALOGUE_ORDER)), name
-
-
-def render_families(snapshot: Snapshot) -> list[_Family]:
-    """Every family in the snapshot, in catalogue order, each rendered once."""
-    formatter = _LabelFormatter()
-    bodies: dict[str, tuple[Metric, str]] = {}
-    for name, series in _group(snapshot).items():
-        metric = next(iter(series.values())).metric
-        bodies[name] = (metric, formatter.lines(metric, series.values()))
-    if formatter.malformed:
-        log.warning(
-            "dropped %d samples whose label count differs from the catalogue", formatter.malformed
-        )
-    for name, histogram in snapshot.histograms.items():
-        bodies[name] = (_histogram_metric(name), _histogram_lines(name, histogram))
-    families = []
-    for name in sorted(bodies, key=_order):
-        metric, body = bodies[name]
-        text_header, om_header = _headers(metric)
-        families.append(_Family(text_header.encode(), om_header.encode(), body.encode()))
-    return families
-
-
-def _join(families: Iterable[_Family], openmetrics: bool) -> bytes:
-    parts: list[bytes] = []
-    for family in families:
-        parts += (family.openmetrics_header if openmetrics else family.text_header, family.body)
-    if openmetrics:
-        parts.append(b"# EOF\n")
-    return b"".join(parts)
-
-
-def render(snapshot: Snapshot) -> bytes:
-    """The snapshot in Prometheus text format 0.0.4, UTF-8.
-
-    >>> render(Snapshot())
-    b''
-    """
-    return _join(render_families(snapshot), openmetrics=False)
-
-
-def render_openmetrics(snapshot: Snapshot) -> bytes:
-    """The snapshot in OpenMetrics 1.0.0 text, ending in ``# EOF``."""
-    return _join(render_families(snapshot), openmetrics=True)
 
 
 # --------------------------------------------------------------------------
@@ -275,7 +64,7 @@ class _Rendition:
     """One rendered snapshot, the bodies built from it so far, and those served."""
 
     generation: int
-    families: list[_Family]
+    families: list[Family]
     bodies: dict[Variant, bytes] = field(default_factory=dict)
     served: set[Variant] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -288,7 +77,7 @@ class _Rendition:
             data = self.bodies.get(variant)
             if data is None:
                 openmetrics, gzipped = variant
-                data = _join(self.families, openmetrics)
+                data = join_families(self.families, openmetrics)
                 if gzipped:
                     data = gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
                 self.bodies[variant] = data

@@ -15,7 +15,8 @@ from tests.support.prometheus import prometheus_binary, running_prometheus, wait
 from wifimon.catalogue import metric
 from wifimon.exporting import load_exporter_factories
 from wifimon.snapshot import HistogramValue, Sample, Snapshot, TargetSnapshot
-from wifimon_exporters.prometheus import PrometheusExporter, create, render
+from wifimon_exporters.exposition import render
+from wifimon_exporters.prometheus import PrometheusExporter, create
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families as parse_tex
 
 from wifimon.catalogue import CATALOGUE, Entity, Kind, Metric, metric
 from wifimon.snapshot import HistogramValue, Sample, Snapshot, TargetSnapshot
-from wifimon_exporters.prometheus import (
+from wifimon_exporters.exposition import (
     escape_label_value,
     format_value,
     render,
