@@ -72,9 +72,15 @@ def main() -> int:
     print(
         f"serving {RECORDING} over SNMP on 127.0.0.1:{args.snmp_port} (first start indexes it)..."
     )
-    agent = start_snmpsim(
-        data_dir, WORK / "snmpsim-cache", args.snmp_port, COMMUNITY, log=WORK / "snmpsim.log"
-    )
+    try:
+        agent = start_snmpsim(
+            data_dir, WORK / "snmpsim-cache", args.snmp_port, COMMUNITY, log=WORK / "snmpsim.log"
+        )
+    except (RuntimeError, TimeoutError) as error:
+        print(f"error: {error} (try --snmp-port)", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
     config = WORK / "wifimon.yaml"
     config.write_text(
         CONFIG.format(interval=args.interval, snmp_port=args.snmp_port, http_port=args.http_port)
@@ -84,12 +90,14 @@ def main() -> int:
     url = f"http://127.0.0.1:{args.http_port}/metrics"
     print(f"wifimon is polling; metrics at {url} (Ctrl-C stops everything)")
     try:
+        pause = 2.0  # until the first poll is published, then once per interval
         while daemon.poll() is None:
-            time.sleep(args.interval)
+            time.sleep(pause)
             try:
                 print(f"{time.strftime('%H:%M:%S')} {_summary(url)}")
-            except OSError as error:
-                print(f"{time.strftime('%H:%M:%S')} /metrics not answering yet: {error}")
+                pause = args.interval
+            except OSError:
+                continue
     except KeyboardInterrupt:
         pass
     finally:

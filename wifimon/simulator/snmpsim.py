@@ -109,7 +109,9 @@ def start_snmpsim(
     log: Path | None = None,
 ) -> SnmpsimAgent:
     """Start snmpsim serving every recording in ``data_dir`` and wait until
-    it answers ``probe_community``."""
+    it answers ``probe_community``. The process is stopped again if it does
+    not come up (or the wait is interrupted)."""
+    _check_port_free(host, port)
     cache_dir.mkdir(parents=True, exist_ok=True)
     command = [
         find_snmpsim(),
@@ -124,12 +126,34 @@ def start_snmpsim(
         [part for part in command if part], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     agent = SnmpsimAgent(process, host, port)
+    try:
+        _wait_ready(agent, probe_community)
+    except BaseException:
+        agent.stop()
+        raise
+    return agent
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail clearly when another agent holds the port: snmpsim would not
+    say so, and probes would reach the other agent instead."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            raise RuntimeError(
+                f"UDP {host}:{port} is already in use; choose another port"
+            ) from None
+
+
+def _wait_ready(agent: SnmpsimAgent, probe_community: str) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"snmpsim exited with status {process.returncode}")
-        if _answers(host, port, probe_community):
-            return agent
+        if agent.process.poll() is not None:
+            raise RuntimeError(f"snmpsim exited with status {agent.process.returncode}")
+        if _answers(agent.host, agent.port, probe_community):
+            return
         time.sleep(0.2)
-    agent.stop()
-    raise TimeoutError(f"snmpsim did not answer on {host}:{port} within {READY_TIMEOUT:.0f} s")
+    raise TimeoutError(
+        f"snmpsim did not answer on {agent.host}:{agent.port} within {READY_TIMEOUT:.0f} s"
+    )
