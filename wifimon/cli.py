@@ -12,6 +12,7 @@ import click
 from wifimon import __version__
 from wifimon.config import Config, ConfigError, dump_config, load_config
 from wifimon.counters import CounterReconciler
+from wifimon.exporting import load_exporter_factories
 from wifimon.logsetup import configure_logging
 from wifimon.profiles.registry import ProfileError, ProfileRegistry, default_registry
 from wifimon.scheduler import PollRound, PollTarget
@@ -42,12 +43,22 @@ def _registry() -> ProfileRegistry:
 
 def _load(config_path: Path, registry: ProfileRegistry) -> Config:
     try:
-        return load_config(config_path, known_profiles=set(registry.profiles))
+        config = load_config(config_path, known_profiles=set(registry.profiles))
     except ConfigError as error:
         for issue in error.issues:
             click.echo(str(issue), err=True)
         click.echo(f"{config_path}: {len(error.issues)} error(s); nothing was started", err=True)
         sys.exit(EXIT_BAD_CONFIG)
+    missing = set(config.exporter_settings()) - set(load_exporter_factories())
+    if missing:
+        # A valid key whose exporter this installation lacks would otherwise
+        # run silently without that output.
+        for name in sorted(missing):
+            click.echo(
+                f"{config_path}: exporters.{name}: not available in this installation", err=True
+            )
+        sys.exit(EXIT_BAD_CONFIG)
+    return config
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
