@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import time
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import click
@@ -232,3 +233,17 @@ def test_run_with_a_bad_config_exits_2_and_starts_nothing(tmp_path: Path) -> Non
         assert_no_secret(output(result))
         assert not hole.received()
     assert not (tmp_path / "state").exists()
+
+
+def test_an_exporter_this_installation_lacks_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "influx.yaml"
+    config.write_text(
+        "exporters:\n  influxdb: {url: 'http://127.0.0.1:8086', bucket: wifi}\nstate_dir: state\n"
+    )
+    installed = {entry.name for entry in entry_points(group="wifimon.exporters")}
+    result = wifimon("check-config", "-c", str(config))
+    if "influxdb" in installed:
+        assert result.returncode == 0, output(result)
+    else:
+        assert result.returncode == 2
+        assert "exporters.influxdb: not available" in result.stderr
