@@ -79,7 +79,12 @@ class CounterState:
 def _check(raw: int, width_bits: int) -> None:
     if width_bits not in (32, 64):
         raise ValueError(f"counter width must be 32 or 64 bits, got {width_bits}")
-    if not 0 <= raw < 2**width_bits:
+    # A 32-bit "counter" may be the sum of several Counter32 columns (an AP's
+    # ports or BSSIDs), so it can exceed 2^32. Rule 4 stays exact for it: the
+    # sum's fall after one component wraps is that component's wrap, as long
+    # as the whole sum grows by less than 2^32 per interval.
+    limit = 2**64
+    if not 0 <= raw < limit:
         raise ValueError(f"raw value {raw} does not fit a {width_bits}-bit counter")
 
 
