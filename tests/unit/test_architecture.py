@@ -16,6 +16,13 @@ CLIENT_TABLE_PREFIXES = (
     "1.3.6.1.4.1.14179.2.1.4",  # Airespace bsnMobileStationTable
     "1.3.6.1.4.1.14179.2.1.6",  # bsnMobileStationStatsTable
     "1.3.6.1.4.1.9.9.599.1.3",  # CISCO-LWAPP-DOT11-CLIENT-MIB
+    "1.3.6.1.4.1.14823.2.2.1.4.1.2",  # WLSX-USER-MIB wlsxUserTable (Aruba controllers)
+    "1.3.6.1.4.1.14823.2.2.1.5.2.2",  # WLSX-WLAN-MIB wlsxWlanStationInfoGroup
+    "1.3.6.1.4.1.14823.2.2.1.5.3.2",  # WLSX-WLAN-MIB wlsxWlanStationStatsGroup
+    "1.3.6.1.4.1.14823.2.3.3.1.2.4",  # AI-AP-MIB aiClientTable (Aruba Instant)
+    "1.3.6.1.4.1.14823.2.3.3.1.2.5",  # AI-AP-MIB aiVoiceClientTable
+    "1.3.6.1.4.1.25053.1.2.2.1.1.3.1",  # RUCKUS-ZD-WLAN-MIB ruckusZDWLANStaTable
+    "1.3.6.1.4.1.25053.1.2.2.1.1.3.2",  # ruckusZDWiredStaTable
 )
 
 
