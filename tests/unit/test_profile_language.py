@@ -10,7 +10,7 @@ from wifimon.profiles.evaluate import PollData, observe
 from wifimon.profiles.registry import ProfileError, ProfileRegistry, parse_profile
 from wifimon.profiles.schema import Profile
 from wifimon.profiles.tables import Table, parse_index
-from wifimon.profiles.transforms import channel_from_frequency
+from wifimon.profiles.transforms import channel_from_frequency, leading_int
 from wifimon.snmp.types import SnmpValue, ValueKind, VarBind, parse_oid
 
 MAC = (0, 58, 152, 176, 46, 112)
@@ -308,3 +308,10 @@ def test_channel_from_frequency_follows_the_ieee_plan() -> None:
     for mhz, channel in cases.items():
         assert channel_from_frequency(mhz) == channel, mhz
     assert channel_from_frequency(900) is None
+
+
+def test_leading_int_reads_the_number_a_text_starts_with() -> None:
+    assert leading_int(b"116E") == 116
+    assert leading_int(b" 53S") == 53
+    assert leading_int(36) == 36
+    assert leading_int(b"auto") is None

@@ -38,6 +38,7 @@ Transform = Literal[
     "band_from_channel",  # channel number -> 2.4GHz / 5GHz / unknown
     "band_from_frequency",  # centre frequency in MHz -> 2.4GHz / 5GHz / 6GHz / unknown
     "channel_from_frequency",  # centre frequency in MHz -> channel number (2412 -> 1)
+    "leading_int",  # text starting with digits -> that number ("116E" -> 116)
 ]
 Aggregate = Literal["sum", "max", "min", "first", "count"]
 # Fields whose values are text (the descriptive labels of wifimon_ap_info);

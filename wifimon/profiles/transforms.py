@@ -79,6 +79,20 @@ def channel_from_frequency(value: Plain) -> int | None:
     return None
 
 
+def leading_int(value: Plain) -> int | None:
+    """The number a text starts with: Aruba Instant writes channels as
+    "116E" or "53S" (width suffix). An integer passes through."""
+    if isinstance(value, int):
+        return value
+    text = to_text(value) if isinstance(value, bytes) else str(value)
+    digits = ""
+    for character in (text or "").strip():
+        if not character.isdigit():
+            break
+        digits += character
+    return int(digits) if digits else None
+
+
 TRANSFORMS: dict[str, Callable[[Plain], Plain | None]] = {
     "string": to_text,
     "mac": to_mac,
@@ -87,6 +101,7 @@ TRANSFORMS: dict[str, Callable[[Plain], Plain | None]] = {
     "band_from_channel": band_from_channel,
     "band_from_frequency": band_from_frequency,
     "channel_from_frequency": channel_from_frequency,
+    "leading_int": leading_int,
 }
 
 
