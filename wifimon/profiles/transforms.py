@@ -38,13 +38,15 @@ def to_hex(value: Plain) -> str | None:
 
 
 def band_from_channel(value: Plain) -> str | None:
-    """2.4 GHz channels are 1-14; 5 GHz channels 32-177 (6 GHz numbering
-    overlaps both, so a bare channel number can never say 6GHz)."""
+    """2.4 GHz channels are 1-14; 5 GHz channels are even from 32 to 144
+    (centre channels of wide modes included) and 149-177. 6 GHz channels
+    (1, 5, 9, ... 233) overlap both, so a bare channel number never says
+    6GHz; one that fits no 2.4/5 GHz channel (e.g. 53) is "unknown"."""
     if not isinstance(value, int):
         return None
     if 1 <= value <= 14:
         return "2.4GHz"
-    if 32 <= value <= 177:
+    if (32 <= value <= 144 and value % 2 == 0) or 149 <= value <= 177:
         return "5GHz"
     return "unknown"
 
