@@ -138,6 +138,17 @@ class Normaliser:
         up_count = 0
         for ap in observed or []:
             identity = _identify(ap, role, matcher)
+            if identity is not None and identity.ap in seen and role.controller and ap.mac:
+                # An inventory name matched twice (many APs keep a factory
+                # name such as "RuckusAP"): the later ones keep their MAC id.
+                identity = replace(
+                    identity,
+                    ap=ap_id_from_mac(ap.mac),
+                    site=role.site,
+                    district=role.district,
+                    latitude="",
+                    longitude="",
+                )
             if identity is None or identity.ap in seen:
                 continue
             seen.add(identity.ap)

@@ -22,7 +22,8 @@ def main(names: list[str]) -> int:
     for case in cases:
         outcome, data = run_case(case, registry)
         write_expected(case, data)
-        print(f"{case.name}: profile {outcome.profile.name}, {len(data['aps'])} AP(s)")
+        count = data["aps_total"] if case.compact else len(data["aps"])
+        print(f"{case.name}: profile {outcome.profile.name}, {count} AP(s)")
     return 0
 
 

@@ -315,3 +315,9 @@ def test_leading_int_reads_the_number_a_text_starts_with() -> None:
     assert leading_int(b" 53S") == 53
     assert leading_int(36) == 36
     assert leading_int(b"auto") is None
+
+
+def test_a_bare_mac_starting_with_6_is_not_mistaken_for_a_length_prefix() -> None:
+    bare = (6, 1, 2, 3, 4, 5)
+    assert parse_index(("mac_prefixed", "int"), (*bare, 9)) == (bytes(bare), 9)
+    assert parse_index(("mac_prefixed", "int"), (6, *bare, 9)) == (bytes(bare), 9)

@@ -34,10 +34,11 @@ def _parse_component(kind: IndexType, rest: Oid) -> tuple[IndexValue, Oid] | Non
         mac = _take_bytes(rest[:MAC_LENGTH]) if len(rest) >= MAC_LENGTH else None
         return (mac, rest[MAC_LENGTH:]) if mac is not None else None
     if kind == "mac_prefixed":
-        # Ruckus SCG prefixes the MAC with its length; SZ agents may not.
+        # Ruckus SCG prefixes the MAC with its length (parse_index also tries
+        # the bare reading); this is the prefixed reading only.
         if len(rest) >= MAC_LENGTH + 1 and rest[0] == MAC_LENGTH:
             return _parse_component("mac", rest[1:])
-        return _parse_component("mac", rest)
+        return None
     if kind == "string":
         if not rest or len(rest) < rest[0] + 1:
             return None
@@ -50,16 +51,25 @@ def _parse_component(kind: IndexType, rest: Oid) -> tuple[IndexValue, Oid] | Non
 
 
 def parse_index(kinds: Sequence[IndexType], suffix: Oid) -> RowKey | None:
-    """Parse a row's index sub-ids; the whole suffix must be consumed."""
-    values: list[IndexValue] = []
-    rest = suffix
-    for kind in kinds:
-        parsed = _parse_component(kind, rest)
+    """Parse a row's index sub-ids; the whole suffix must be consumed.
+
+    A ``mac_prefixed`` component is read with its length sub-id first and,
+    if that leaves an index that does not parse, as a bare MAC (SZ agents
+    omit the length; a bare MAC may itself start with 6).
+    """
+    if not kinds:
+        return () if not suffix else None
+    kind, later = kinds[0], kinds[1:]
+    readings = ["mac_prefixed", "mac"] if kind == "mac_prefixed" else [kind]
+    for reading in readings:
+        parsed = _parse_component(reading, suffix)  # type: ignore[arg-type]
         if parsed is None:
-            return None
+            continue
         value, rest = parsed
-        values.append(value)
-    return tuple(values) if not rest else None
+        tail = parse_index(later, rest)
+        if tail is not None:
+            return (value, *tail)
+    return None
 
 
 @dataclass
