@@ -23,6 +23,12 @@ CLIENT_TABLE_PREFIXES = (
     "1.3.6.1.4.1.14823.2.3.3.1.2.5",  # AI-AP-MIB aiVoiceClientTable
     "1.3.6.1.4.1.25053.1.2.2.1.1.3.1",  # RUCKUS-ZD-WLAN-MIB ruckusZDWLANStaTable
     "1.3.6.1.4.1.25053.1.2.2.1.1.3.2",  # ruckusZDWiredStaTable
+    "1.3.6.1.4.1.2011.6.139.18",  # HUAWEI-WLAN-STATION-MIB (hwWlanStationTable and statistics)
+    "1.3.6.1.4.1.41112.1.4.7",  # UBNT-AirMAX-MIB ubntStaTable
+    "1.3.6.1.4.1.14988.1.1.1.2",  # MIKROTIK-MIB mtxrWlRtabTable
+    "1.3.6.1.4.1.14988.1.1.1.5",  # MIKROTIK-MIB mtxrWlCMRtabTable (CAPsMAN)
+    "1.3.6.1.4.1.14988.1.1.21.4",  # MIKROTIK-MIB mtxrWifiRegistrationTable (RouterOS 7)
+    "1.3.6.1.4.1.14988.1.1.5.1",  # MIKROTIK-MIB mtxrHotspotActiveUsersTable
 )
 
 
