@@ -4,20 +4,43 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import secrets
 import sys
 from pathlib import Path
+from typing import Literal, get_args
 
 import click
 
 from wifimon import __version__
+from wifimon.anonymise import anonymise, plan_for
 from wifimon.config import Config, ConfigError, dump_config, load_config
 from wifimon.counters import CounterReconciler
 from wifimon.exporting import load_exporter_factories
 from wifimon.logsetup import configure_logging
 from wifimon.profiles.registry import ProfileError, ProfileRegistry, default_registry
+from wifimon.recorder import (
+    CredentialOptions,
+    Recording,
+    RecordUsageError,
+    credentials_from_options,
+    record,
+    write_snmprec,
+)
 from wifimon.scheduler import PollRound, PollTarget
 from wifimon.snapshot import Sample
 from wifimon.snmp.pysnmp_transport import PysnmpTransport
+from wifimon.snmp.types import (
+    AuthProtocol,
+    Oid,
+    PrivProtocol,
+    SnmpCredentials,
+    SnmpError,
+    SnmpTarget,
+    VarBind,
+    format_oid,
+    parse_oid,
+)
 from wifimon.targets import build_targets
 
 EXIT_BAD_CONFIG = 2
@@ -195,3 +218,201 @@ def profiles_show(name: str) -> None:
         click.echo(f"error: no profile named {name!r}; try `wifimon profiles list`", err=True)
         sys.exit(EXIT_BAD_CONFIG)
     click.echo(registry.source(name), nl=False)
+
+
+# --- record --------------------------------------------------------------------
+
+SECRET_FILE = click.Path(path_type=Path, dir_okay=False)
+
+
+@main.command("record")
+@click.option("--host", required=True, help="Address of the agent to record, e.g. 10.1.0.2.")
+@click.option("--port", type=click.IntRange(1, 65535), default=161, show_default=True)
+@click.option(
+    "--credentials",
+    "credentials_name",
+    metavar="NAME",
+    help="Authenticate as this named credential of the config file given with -c.",
+)
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="wifimon config file holding --credentials.",
+)
+@click.option("--community-env", metavar="VAR", help="Variable with the v1/v2c community.")
+@click.option(
+    "--snmp-version",
+    type=click.Choice(["1", "2c"]),
+    default="2c",
+    show_default=True,
+    help="SNMP version used with --community-env.",
+)
+@click.option("--v3-user", metavar="USER", help="SNMPv3 user name.")
+@click.option("--auth-protocol", type=click.Choice(get_args(AuthProtocol)))
+@click.option("--auth-password-env", metavar="VAR", help="Variable with the v3 auth password.")
+@click.option("--auth-password-file", type=SECRET_FILE, help="File with the v3 auth password.")
+@click.option("--priv-protocol", type=click.Choice(get_args(PrivProtocol)))
+@click.option("--priv-password-env", metavar="VAR", help="Variable with the v3 privacy password.")
+@click.option("--priv-password-file", type=SECRET_FILE, help="File with the v3 privacy password.")
+@click.option("--context", default="", help="SNMPv3 context name.")
+@click.option(
+    "--profile",
+    "profile_name",
+    default="auto",
+    show_default=True,
+    help="Profile whose columns are walked; auto chooses by sysObjectID like the poller.",
+)
+@click.option(
+    "--subtree",
+    "subtrees",
+    multiple=True,
+    metavar="OID",
+    help="Walk this subtree instead of the profile's columns (repeatable).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="The .snmprec file to write.",
+)
+@click.option(
+    "--no-anonymise",
+    is_flag=True,
+    help="Keep real MACs, addresses, serials and names (never commit such a file).",
+)
+@click.option(
+    "--salt-env",
+    metavar="VAR",
+    help="Anonymise with the salt in this variable (same salt, same fakes) "
+    "instead of a random salt that is not stored.",
+)
+@click.option("--timeout", type=click.FloatRange(0.1, 120.0), default=5.0, show_default=True)
+@click.option("--retries", type=click.IntRange(0, 10), default=2, show_default=True)
+def record_command(
+    *,
+    host: str,
+    port: int,
+    credentials_name: str | None,
+    config_path: Path | None,
+    community_env: str | None,
+    snmp_version: Literal["1", "2c"],
+    v3_user: str | None,
+    auth_protocol: AuthProtocol | None,
+    auth_password_env: str | None,
+    auth_password_file: Path | None,
+    priv_protocol: PrivProtocol | None,
+    priv_password_env: str | None,
+    priv_password_file: Path | None,
+    context: str,
+    profile_name: str,
+    subtrees: tuple[str, ...],
+    output: Path,
+    no_anonymise: bool,
+    salt_env: str | None,
+    timeout: float,
+    retries: int,
+) -> None:
+    """Record an agent as an .snmprec walk: the system group and the columns
+    its profile reads, anonymised unless --no-anonymise. Secrets come only
+    from environment variables, files or the config file."""
+    registry = _registry()
+    options = CredentialOptions(
+        community_env=community_env,
+        snmp_version=snmp_version,
+        v3_user=v3_user,
+        auth_protocol=auth_protocol,
+        auth_password_env=auth_password_env,
+        auth_password_file=auth_password_file,
+        priv_protocol=priv_protocol,
+        priv_password_env=priv_password_env,
+        priv_password_file=priv_password_file,
+        context=context,
+    )
+    credentials = _record_credentials(registry, credentials_name, config_path, options)
+    if profile_name != "auto" and profile_name not in registry.profiles:
+        raise click.UsageError(f"no profile named {profile_name!r}; try `wifimon profiles list`")
+    roots = _record_subtrees(subtrees)
+    key = None if no_anonymise else _record_key(salt_env)
+    if not output.parent.is_dir():
+        raise click.UsageError(f"folder {output.parent} does not exist")
+    target = SnmpTarget("record", host, port, credentials, timeout=timeout, retries=retries)
+    try:
+        recording = asyncio.run(_record_once(target, registry, profile_name, roots))
+    except SnmpError as error:  # transport messages name the agent, never a secret
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_FAILURE)
+    varbinds = recording.varbinds if key is None else _anonymised(recording, key)
+    write_snmprec(output, varbinds)
+    how = "NOT anonymised" if key is None else "anonymised"
+    click.echo(
+        f"{output}: {len(varbinds)} varbinds, {recording.tables} table(s), "
+        f"profile {recording.profile.name}, {how}",
+        err=True,
+    )
+
+
+def _record_credentials(
+    registry: ProfileRegistry,
+    name: str | None,
+    config_path: Path | None,
+    options: CredentialOptions,
+) -> SnmpCredentials:
+    if name is None and config_path is None:
+        try:
+            return credentials_from_options(options, os.environ)
+        except RecordUsageError as error:
+            raise click.UsageError(str(error)) from None
+    if name is None or config_path is None:
+        raise click.UsageError("--credentials and -c/--config go together")
+    if options.any_given:
+        raise click.UsageError("--credentials takes everything from the config file; drop the rest")
+    config = _load(config_path, registry)
+    if name not in config.credentials:
+        raise click.UsageError(f"{config_path} has no credentials named {name!r}")
+    return config.snmp_credentials(name)
+
+
+def _record_subtrees(subtrees: tuple[str, ...]) -> list[Oid]:
+    try:
+        return [parse_oid(text) for text in subtrees]
+    except ValueError as error:
+        raise click.UsageError(f"--subtree: {error}") from None
+
+
+def _record_key(salt_env: str | None) -> bytes:
+    """The anonymisation key: the given salt, else a random one nobody keeps."""
+    if salt_env is None:
+        return secrets.token_bytes(32)
+    salt = os.environ.get(salt_env, "")
+    if not salt:
+        raise click.UsageError(f"environment variable {salt_env} (the salt) is unset or empty")
+    return salt.encode()
+
+
+async def _record_once(
+    target: SnmpTarget, registry: ProfileRegistry, profile: str, subtrees: list[Oid]
+) -> Recording:
+    transport = PysnmpTransport(concurrency=8)
+    try:
+        return await record(
+            transport, target, registry, sys.stderr, wanted_profile=profile, subtrees=subtrees
+        )
+    finally:
+        await transport.close()
+
+
+def _anonymised(recording: Recording, key: bytes) -> list[VarBind]:
+    result = anonymise(recording.varbinds, plan_for(recording.profile), key)
+    if result.dropped:
+        click.echo(f"left out {result.dropped} row(s) whose index did not parse", err=True)
+    if result.kept_text:
+        examples = ", ".join(format_oid(oid) for oid in result.kept_text[:3])
+        click.echo(
+            f"warning: kept {len(result.kept_text)} text value(s) that no profile describes "
+            f"(e.g. {examples}); review them before committing the file",
+            err=True,
+        )
+    return result.varbinds
