@@ -321,3 +321,38 @@ def test_a_bare_mac_starting_with_6_is_not_mistaken_for_a_length_prefix() -> Non
     bare = (6, 1, 2, 3, 4, 5)
     assert parse_index(("mac_prefixed", "int"), (*bare, 9)) == (bytes(bare), 9)
     assert parse_index(("mac_prefixed", "int"), (6, *bare, 9)) == (bytes(bare), 9)
+
+
+def test_placeholder_values_listed_as_missing_count_as_gaps() -> None:
+    prof = profile(
+        """
+        name: test-placeholders
+        description: an AP reporting placeholders for unknown values
+        vendor: Test
+        kind: ap
+        tables:
+          radio:
+            index: {slot: int}
+            columns: {power: 1.8.1, mac: 1.8.2}
+        ap:
+          mac: {value: radio.mac, aggregate: first, missing: [ffffffffffff], transform: mac}
+        radio:
+          from: radio
+          radio: {index: slot}
+          fields:
+            tx_power_dbm: {value: radio.power, missing: [255]}
+        """
+    )
+    data = poll_data(
+        prof,
+        {
+            "radio.power": [((0,), integer(255)), ((1,), integer(20))],
+            "radio.mac": [((0,), octets(bytes([255] * 6))), ((1,), octets(bytes(MAC)))],
+        },
+    )
+    observation = observe(prof, data)
+    (ap,) = observation.aps
+    assert ap.mac is None  # the first row's MAC is the placeholder: no identity
+    assert "tx_power_dbm" not in ap.radios["0"].values
+    assert ap.radios["1"].values["tx_power_dbm"].value == 20
+    assert observation.missing == 2

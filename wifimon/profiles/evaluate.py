@@ -163,6 +163,8 @@ def _source(spec: ValueSpec, ctx: _Context) -> Measured | None:
 
 def _finish(spec: ValueSpec, measured: Measured) -> Measured | None:
     value: Plain | None = measured.value
+    if spec.missing is not None and _means_unknown(spec.missing, measured.value):
+        return None
     if spec.mask is not None:
         value = value & spec.mask if isinstance(value, int) else None
     if spec.map is not None:
@@ -180,6 +182,14 @@ def _finish(spec: ValueSpec, measured: Measured) -> Measured | None:
         # 29 * 0.01 is 0.29000000000000004 in binary; export what the device meant.
         value = round(value, 9)
     return Measured(value, measured.kind)
+
+
+def _means_unknown(markers: list[int | str], value: Plain) -> bool:
+    """Huawei writes ff:ff:ff:ff:ff:ff for a MAC it does not know, 255 for
+    an invalid power: placeholders, not values."""
+    if isinstance(value, bytes):
+        return value.hex() in markers
+    return value in markers
 
 
 def _mapped(table: Mapping[int | str, int | float | str], value: Plain | None) -> Plain | None:

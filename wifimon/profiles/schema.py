@@ -111,7 +111,10 @@ class ValueSpec(Strict):
     of the source table's index names that the entity row also has. When
     several rows match, ``aggregate`` combines them.
 
-    Then, in order: ``mask`` (bitwise AND, e.g. 255 keeps the low byte),
+    Then, in order: ``missing`` (raw values that mean "unknown": integers,
+    or byte strings written as hex, e.g. ``[255]`` or ``["ffffffffffff"]``;
+    such a value counts as missing), ``mask`` (bitwise AND, e.g. 255 keeps
+    the low byte),
     ``map`` (an integer code or a text such as "Connect" -> value; unmapped
     values use ``default`` or count as missing), ``transform``, ``scale``,
     ``offset``.
@@ -126,6 +129,7 @@ class ValueSpec(Strict):
     const: int | float | str | None = None
     at: list[str] | None = None
     aggregate: Aggregate | None = None
+    missing: list[int | str] | None = None
     mask: int | None = None
     map: dict[int | str, int | float | str] | None = None
     default: int | float | str | None = None
