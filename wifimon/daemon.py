@@ -101,8 +101,9 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, self.request_reload)
 
     async def _start_exporters(self) -> None:
-        factories = load_exporter_factories()
-        for name, settings in self.running.config.exporter_settings().items():
+        sections = self.running.config.exporter_settings()
+        factories = load_exporter_factories(sections)
+        for name, settings in sections.items():
             factory = factories.get(name)
             if factory is None:
                 log.error("exporter not installed", extra={"exporter": name})

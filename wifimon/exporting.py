@@ -7,13 +7,16 @@ them. The daemon hands each one the newest ``Snapshot`` after every poll.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from importlib.metadata import entry_points
 from typing import Protocol
 
 from wifimon.snapshot import Snapshot
 
 ENTRY_POINT_GROUP = "wifimon.exporters"
+
+log = logging.getLogger("wifimon.exporting")
 
 
 class Exporter(Protocol):
@@ -31,9 +34,22 @@ class Exporter(Protocol):
 ExporterFactory = Callable[[Mapping[str, object], Callable[[], Snapshot]], Exporter]
 
 
-def load_exporter_factories() -> dict[str, ExporterFactory]:
-    """Every installed exporter by name, e.g. ``{"prometheus": create}``."""
+def installed_exporters() -> set[str]:
+    """Names of the installed exporters, e.g. ``{"prometheus", "stdout"}``."""
+    return {entry.name for entry in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def load_exporter_factories(names: Iterable[str] | None = None) -> dict[str, ExporterFactory]:
+    """Installed exporters by name, e.g. ``{"prometheus": create}``; only
+    ``names`` when given, so a broken exporter nobody configured cannot stop
+    the daemon. One that fails to import is logged and left out."""
+    wanted = None if names is None else set(names)
     factories: dict[str, ExporterFactory] = {}
     for entry in entry_points(group=ENTRY_POINT_GROUP):
-        factories[entry.name] = entry.load()
+        if wanted is not None and entry.name not in wanted:
+            continue
+        try:
+            factories[entry.name] = entry.load()
+        except Exception:  # an exporter's own import error must not hide the others
+            log.exception("exporter failed to load", extra={"exporter": entry.name})
     return factories
