@@ -5,9 +5,9 @@ VENV := .venv
 SIMVENV := .venv-snmpsim
 BIN := $(VENV)/bin
 # Debian packages the tests and the sandbox need (real agents and servers).
-APT_PACKAGES := snmpd snmp python3-gdbm python3-venv prometheus
+APT_PACKAGES := snmpd snmp python3-gdbm python3-venv prometheus victoria-metrics influxdb
 
-.PHONY: setup system-packages lint format typecheck unit test run clean
+.PHONY: setup system-packages lint format typecheck unit test run run-recording clean
 
 setup: system-packages $(VENV)/.installed $(SIMVENV)/.installed
 
@@ -51,6 +51,10 @@ test: lint typecheck
 	$(BIN)/pytest
 
 run: setup
+	$(BIN)/wifimon demo
+
+# The real Cisco 5508 controller recording instead of the simulated city.
+run-recording: setup
 	$(BIN)/python scripts/play_recording.py
 
 clean:

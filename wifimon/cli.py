@@ -16,7 +16,7 @@ from wifimon import __version__
 from wifimon.anonymise import anonymise, plan_for
 from wifimon.config import Config, ConfigError, dump_config, load_config
 from wifimon.counters import CounterReconciler
-from wifimon.exporting import load_exporter_factories
+from wifimon.exporting import installed_exporters
 from wifimon.logsetup import configure_logging
 from wifimon.profiles.registry import ProfileError, ProfileRegistry, default_registry
 from wifimon.recorder import (
@@ -72,7 +72,7 @@ def _load(config_path: Path, registry: ProfileRegistry) -> Config:
             click.echo(str(issue), err=True)
         click.echo(f"{config_path}: {len(error.issues)} error(s); nothing was started", err=True)
         sys.exit(EXIT_BAD_CONFIG)
-    missing = set(config.exporter_settings()) - set(load_exporter_factories())
+    missing = set(config.exporter_settings()) - installed_exporters()
     if missing:
         # A valid key whose exporter this installation lacks would otherwise
         # run silently without that output.
@@ -194,6 +194,80 @@ def _render_json(samples: list[Sample]) -> str:
         for sample in samples
     ]
     return json.dumps(rows, indent=1)
+
+
+@main.command("demo")
+@click.option("--aps", type=int, default=300, show_default=True, help="Access points in the city.")
+@click.option(
+    "--seed", type=int, default=1, show_default=True, help="Seed: the same seed, the same city."
+)
+@click.option(
+    "--listen",
+    default="127.0.0.1:9877",
+    show_default=True,
+    help="Address of the daemon's /metrics.",
+)
+@click.option(
+    "--speed", type=float, default=1.0, show_default=True, help="Simulated seconds per second."
+)
+@click.option(
+    "--prometheus", is_flag=True, help="Also start Prometheus (if installed) scraping the daemon."
+)
+@click.option(
+    "--rules-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Prometheus rule files (*.yml) to load with --prometheus.",
+)
+@click.option("--history", help="Write this much history (e.g. 30d) to --out instead of running.")
+@click.option("--step", help="History step, e.g. 5m (the default).")
+@click.option(
+    "--out", type=click.Path(path_type=Path, file_okay=False), help="Folder for --history."
+)
+@click.option(
+    "--work-dir", type=click.Path(path_type=Path, file_okay=False), help="Keep the city here."
+)
+@click.option(
+    "--snmp-port", type=int, help="UDP port of the simulated agents (default: a free one)."
+)
+@click.option("--duration", type=float, help="Stop after this many seconds (default: at Ctrl-C).")
+def demo(  # noqa: PLR0917 - click passes every option
+    aps: int,
+    seed: int,
+    listen: str,
+    speed: float,
+    prometheus: bool,
+    rules_dir: Path | None,
+    history: str | None,
+    step: str | None,
+    out: Path | None,
+    work_dir: Path | None,
+    snmp_port: int | None,
+    duration: float | None,
+) -> None:
+    """Run a simulated Mulhouse city Wi-Fi over real SNMP with wifimon watching it.
+
+    Serves the city's controllers and APs with snmpsim on 127.0.0.1, runs the
+    daemon against them and shows a live view until Ctrl-C, then stops
+    everything it started. With --history 30d --out DIR, writes the city's
+    past as OpenMetrics and InfluxDB line protocol instead.
+    """
+    from wifimon.demo import run_demo  # noqa: PLC0415 - keeps `--help` fast
+
+    code = run_demo(
+        aps,
+        seed,
+        listen,
+        speed,
+        prometheus,
+        history,
+        out,
+        step=step,
+        rules_dir=rules_dir,
+        work_dir=work_dir,
+        snmp_port=snmp_port,
+        duration=duration,
+    )
+    sys.exit(code)
 
 
 @main.group("profiles")
