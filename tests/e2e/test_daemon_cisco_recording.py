@@ -11,12 +11,7 @@ second community) for the restart test.
 
 from __future__ import annotations
 
-import json
-import math
-import subprocess
-import sys
 import time
-from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +19,20 @@ from pathlib import Path
 import pytest
 
 from tests.support.agents import CACHE_DIR, decompressed_recording, run_snmpsim
-from tests.support.daemon import Scrape, Series, running_daemon, write_config
+from tests.support.daemon import running_daemon, write_config
+from tests.support.e2e_compare import (
+    ControllerTruth,
+    Differences,
+    ExportedAps,
+    compare_ap,
+    controllers_config,
+    exported_clients_by_band,
+    first_scrape,
+    poll_json,
+    poll_settings,
+)
 from tests.support.prometheus import prometheus_binary, running_prometheus, wait_for
-from tests.support.recording_truth import ApTruth, ControllerTruth, cisco_truth, without_ap
+from tests.support.recording_truth import cisco_truth, without_ap
 
 pytestmark = pytest.mark.e2e
 
@@ -119,28 +125,14 @@ def assert_truth_has_data(truth: ControllerTruth) -> None:
 def cisco_config(agent: CiscoAgent, community: str, **extra: object) -> dict[str, object]:
     """A daemon watching the recorded controller; one poll every 30 s (a poll
     takes ~7 s, so each test reads the first one)."""
-    poll = {
-        "interval": "30s",
-        "timeout": "5s",
-        "retries": 2,
-        "jitter": "0s",
-        "target_budget": "28s",
-    }
-    return {
-        "poll": poll,
-        "credentials": {"recording": {"version": "2c", "community": community}},
-        "controllers": [
-            {
-                "name": CONTROLLER,
-                "host": agent.host,
-                "port": agent.port,
-                "credentials": "recording",
-                "site": CONTROLLER_SITE,
-                "district": CONTROLLER_DISTRICT,
-            }
-        ],
+    return controllers_config(
+        agent.host,
+        agent.port,
+        {CONTROLLER: community},
+        {CONTROLLER: (CONTROLLER_SITE, CONTROLLER_DISTRICT)},
+        poll_settings("30s", budget="28s"),
         **extra,
-    }
+    )
 
 
 def write_inventory(path: Path, rows: list[InventoryRow]) -> None:
@@ -152,99 +144,10 @@ def write_inventory(path: Path, rows: list[InventoryRow]) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-# --- comparing a scrape with the truth ---------------------------------------
-
-
-def aps_by_mac(scrape: Scrape) -> dict[str, Series]:
-    """``wifimon_ap_info`` series by their ``mac`` label (the join key)."""
-    found: dict[str, Series] = {}
-    for series in scrape.series("wifimon_ap_info"):
-        mac = series.labels["mac"]
-        assert mac not in found, f"two wifimon_ap_info series for MAC {mac}"
-        found[mac] = series
-    return found
-
-
-class Differences:
-    """Collects every mismatch so one run shows them all, not just the first."""
-
-    def __init__(self) -> None:
-        self.found: list[str] = []
-
-    def check(self, what: str, exported: float | None, expected: float | None) -> None:
-        same = (
-            exported == expected
-            if exported is None or expected is None
-            # Scaled values (uptime/100, percent/100) may differ in the last bit.
-            else math.isclose(exported, expected, rel_tol=1e-12, abs_tol=1e-12)
-        )
-        if not same:
-            self.found.append(f"{what}: exported {exported}, recording says {expected}")
-
-    def equal(self, what: str, exported: object, expected: object) -> None:
-        if exported != expected:
-            self.found.append(f"{what}: exported {exported!r}, recording says {expected!r}")
-
-    def assert_none(self) -> None:
-        shown = "\n".join(self.found[:40])
-        assert not self.found, f"{len(self.found)} differences with the recording:\n{shown}"
-
-
-def compare_ap(scrape: Scrape, info: Series, ap: ApTruth, out: Differences) -> None:
-    labels = {key: info.labels[key] for key in ("ap", "site", "district")}
-    where = f"AP {ap.mac} ({labels['ap']})"
-    for key, text in (
-        ("name", ap.name),
-        ("model", ap.model),
-        ("serial", ap.serial),
-        ("firmware", ap.firmware),
-        ("ip", ap.ip),
-        ("vendor", "Cisco"),
-        ("controller", CONTROLLER),
-    ):
-        out.equal(f"{where} info {key}", info.labels.get(key), text)
-    out.check(f"{where} up", scrape.optional("wifimon_ap_up", **labels), float(ap.up))
-    quantities: tuple[tuple[str, float | None], ...] = (
-        ("wifimon_ap_uptime_seconds", ap.uptime_seconds),
-        ("wifimon_ap_clients", ap.clients),
-        ("wifimon_ap_receive_bytes_total", ap.receive_bytes_total),
-        ("wifimon_ap_transmit_bytes_total", ap.transmit_bytes_total),
-    )
-    for metric, expected in quantities:
-        out.check(f"{where} {metric}", scrape.optional(metric, **labels), expected)
-    ssids = {s.labels["ssid"]: s.value for s in scrape.series("wifimon_ssid_clients", **labels)}
-    out.equal(f"{where} SSID clients", ssids, {k: float(v) for k, v in ap.ssid_clients.items()})
-    exported_radios = {s.labels["radio"] for s in scrape.series("wifimon_radio_channel", **labels)}
-    out.equal(f"{where} radios", exported_radios, set(ap.radios))
-    for slot, radio in ap.radios.items():
-        radio_labels = {**labels, "radio": slot, "band": radio.band}
-        for quantity in (
-            "clients",
-            "channel",
-            "tx_power_dbm",
-            "noise_floor_dbm",
-            "channel_utilization_ratio",
-            "retries_total",
-            "failures_total",
-            "receive_bytes_total",
-            "transmit_bytes_total",
-        ):
-            metric = f"wifimon_radio_{quantity}"
-            exported = scrape.optional(metric, **radio_labels)
-            out.check(f"{where} radio {slot} {metric}", exported, getattr(radio, quantity))
-
-
-def clients_by_band(scrape: Scrape) -> dict[str, float]:
-    totals: dict[str, float] = defaultdict(float)
-    for series in scrape.series("wifimon_radio_clients"):
-        totals[series.labels["band"]] += series.value
-    return dict(totals)
-
-
-def up_macs(scrape: Scrape) -> set[str]:
+def up_macs(exported: ExportedAps) -> set[str]:
     """MACs of the APs exported with ``wifimon_ap_up 1``."""
-    up_ids = {s.labels["ap"] for s in scrape.series("wifimon_ap_up") if s.value == 1}
-    return {mac for mac, info in aps_by_mac(scrape).items() if info.labels["ap"] in up_ids}
+    up_ids = {ap for ap, value in exported.values("wifimon_ap_up").items() if value == 1}
+    return {mac for mac, info in exported.info.items() if info.labels["ap"] in up_ids}
 
 
 # --- the tests ----------------------------------------------------------------
@@ -268,15 +171,14 @@ def test_run_exports_exactly_what_the_recording_holds(cisco: CiscoAgent, tmp_pat
     }  # fmt: skip
     assert GHOST_MAC not in truth.aps
     write_inventory(tmp_path / "aps.csv", list(inventory.values()))
-    config = write_config(tmp_path, cisco_config(cisco, cisco.community, inventory_csv="aps.csv"))
+    config = cisco_config(cisco, cisco.community, inventory_csv="aps.csv")
 
-    with running_daemon(config) as daemon:
-        daemon.wait_generation(1)
-        scrape = daemon.scrape()
+    scrape = first_scrape(tmp_path, config)
 
     assert scrape.value("wifimon_target_up", target=CONTROLLER) == 1
     assert scrape.value("wifimon_targets", state="up") == 1
-    info = aps_by_mac(scrape)
+    exported = ExportedAps(scrape)
+    info = exported.info
     assert set(info) == set(truth.aps) | {GHOST_MAC}
     assert len(scrape.series("wifimon_ap_up")) == len(truth.aps) + 1 == 227
     assert len(scrape.series("wifimon_ap_up")) == len(info)
@@ -285,19 +187,20 @@ def test_run_exports_exactly_what_the_recording_holds(cisco: CiscoAgent, tmp_pat
     assert scrape.value("wifimon_controller_aps", controller=CONTROLLER, state="up") == 226
     down = len(truth.aps) - truth.up_count + 1  # the ghost: configured, absent
     assert scrape.value("wifimon_controller_aps", controller=CONTROLLER, state="down") == down
-    assert clients_by_band(scrape) == {b: float(n) for b, n in truth.clients_by_band().items()}
+    expected_bands = {b: float(n) for b, n in truth.clients_by_band().items()}
+    assert exported_clients_by_band(scrape) == expected_bands
 
     out = Differences()
     for mac, ap in truth.aps.items():
         row = inventory.get(mac)
-        expected = (
+        identity = (
             (row.ap, row.site, row.district, row.latitude, row.longitude)
             if row
             else (mac.replace(":", ""), CONTROLLER_SITE, CONTROLLER_DISTRICT, "", "")
         )
         keys = ("ap", "site", "district", "latitude", "longitude")
-        out.equal(f"AP {mac} identity", tuple(info[mac].labels[k] for k in keys), expected)
-        compare_ap(scrape, info[mac], ap, out)
+        labels = dict(zip(keys, identity, strict=True))
+        compare_ap(exported, ap, {**labels, "vendor": "Cisco", "controller": CONTROLLER}, out)
     out.assert_none()
 
     ghost = info[GHOST_MAC].labels
@@ -331,10 +234,11 @@ def test_an_ap_that_vanishes_stays_exported_at_zero_across_a_restart(
     assert cisco.vanished_mac not in trimmed.aps
     assert len(trimmed.aps) == len(cisco.truth.aps) - 1
     assert after.value("wifimon_target_up", target=CONTROLLER) == 1
-    assert up_macs(after) == {mac for mac, ap in trimmed.aps.items() if ap.up}
+    exported = ExportedAps(after)
+    assert up_macs(exported) == {mac for mac, ap in trimmed.aps.items() if ap.up}
     assert after.value("wifimon_ap_up", ap=vanished_id) == 0
     assert after.value("wifimon_ap_last_seen_timestamp_seconds", ap=vanished_id) == last_seen
-    kept = aps_by_mac(after)[cisco.vanished_mac].labels
+    kept = exported.info[cisco.vanished_mac].labels
     assert (kept["ap"], kept["name"]) == (vanished_id, cisco.truth.aps[cisco.vanished_mac].name)
     assert len(after.series("wifimon_ap_up")) == len(cisco.truth.aps)
     assert after.value("wifimon_controller_aps", controller=CONTROLLER, state="up") == (
@@ -345,11 +249,7 @@ def test_an_ap_that_vanishes_stays_exported_at_zero_across_a_restart(
 
 def test_poll_prints_one_json_row_per_sample(cisco: CiscoAgent, tmp_path: Path) -> None:
     config = write_config(tmp_path, cisco_config(cisco, cisco.community))
-    command = [sys.executable, "-m", "wifimon", "poll", "-c", str(config.path), "--format", "json"]
-    result = subprocess.run(command, capture_output=True, timeout=180, check=False)
-
-    assert result.returncode == 0, result.stderr.decode(errors="replace")[-3000:]
-    rows = json.loads(result.stdout)
+    rows = poll_json(config, timeout=180)
     assert isinstance(rows, list)
     assert all(set(row) == {"metric", "labels", "value", "timestamp"} for row in rows)
     ap_up = [row for row in rows if row["metric"] == "wifimon_ap_up"]

@@ -14,9 +14,7 @@ with code of its own.
 from __future__ import annotations
 
 import json
-import math
 import shutil
-from collections import defaultdict
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +22,17 @@ from pathlib import Path
 import pytest
 
 from tests.support.agents import CACHE_DIR, REPO_ROOT, decompressed_recording, run_snmpsim
-from tests.support.aruba_truth import ApTruth, ControllerTruth, controller_truth, instant_truth
-from tests.support.daemon import Scrape, Series, running_daemon, write_config
+from tests.support.aruba_truth import controller_truth, instant_truth
+from tests.support.daemon import Scrape, running_daemon, write_config
+from tests.support.e2e_compare import (
+    RADIO_QUANTITIES,
+    ControllerTruth,
+    ExportedAps,
+    compare_aps,
+    controllers_config,
+    exported_clients_by_band,
+    poll_settings,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -46,17 +53,6 @@ GOLDEN_CASES = {
 DAEMONS = (("aruba-7210", INSTANT), ("aruba-7010", "aruba-7020"))
 SITE, DISTRICT = "old-town", "Centre"
 VENDOR = "Aruba"
-RADIO_QUANTITIES = (
-    "clients",
-    "channel",
-    "tx_power_dbm",
-    "noise_floor_dbm",
-    "channel_utilization_ratio",
-    "retries_total",
-    "failures_total",
-    "receive_bytes_total",
-    "transmit_bytes_total",
-)
 
 
 @dataclass(frozen=True)
@@ -92,29 +88,9 @@ def _config(
     names: tuple[str, ...], agents: dict[str, Agent], host: str, port: int
 ) -> dict[str, object]:
     """Poll ``names`` once per 30 s (each test reads the first poll)."""
-    return {
-        "poll": {
-            "interval": "30s",
-            "timeout": "5s",
-            "retries": 2,
-            "jitter": "0s",
-            "target_budget": "28s",
-        },
-        "credentials": {
-            name: {"version": "2c", "community": agents[name].community} for name in names
-        },
-        "controllers": [
-            {
-                "name": name,
-                "host": host,
-                "port": port,
-                "credentials": name,
-                "site": SITE,
-                "district": DISTRICT,
-            }
-            for name in names
-        ],
-    }
+    communities = {name: agents[name].community for name in names}
+    places = dict.fromkeys(names, (SITE, DISTRICT))
+    return controllers_config(host, port, communities, places, poll_settings("30s", budget="28s"))
 
 
 @pytest.fixture(scope="module")
@@ -147,109 +123,21 @@ def polled(tmp_path_factory: pytest.TempPathFactory) -> Polled:
     return Polled(agents, scrapes)
 
 
-# --- comparing a scrape with the truth ---------------------------------------
-
-
-class Differences:
-    """Collects every mismatch so one run shows them all."""
-
-    def __init__(self) -> None:
-        self.found: list[str] = []
-
-    def check(self, what: str, exported: float | None, expected: float | None) -> None:
-        same = (
-            exported == expected
-            if exported is None or expected is None
-            else math.isclose(exported, expected, rel_tol=1e-12, abs_tol=1e-12)
-        )
-        if not same:
-            self.found.append(f"{what}: exported {exported}, the walk says {expected}")
-
-    def equal(self, what: str, exported: object, expected: object) -> None:
-        if exported != expected:
-            self.found.append(f"{what}: exported {exported!r}, the walk says {expected!r}")
-
-    def assert_none(self) -> None:
-        shown = "\n".join(self.found[:40])
-        assert not self.found, f"{len(self.found)} differences with the walk:\n{shown}"
-
-
-def aps_of(scrape: Scrape, controller: str) -> dict[str, Series]:
-    """``wifimon_ap_info`` series of one controller, by ``mac`` label."""
-    found: dict[str, Series] = {}
-    for series in scrape.series("wifimon_ap_info", controller=controller):
-        mac = series.labels["mac"]
-        assert mac not in found, f"two wifimon_ap_info series for MAC {mac}"
-        found[mac] = series
-    return found
-
-
-def compare_ap(scrape: Scrape, controller: str, ap: ApTruth, out: Differences) -> None:
-    labels = {"ap": ap.mac.replace(":", ""), "site": SITE, "district": DISTRICT}
-    where = f"{controller} AP {ap.mac}"
-    info = scrape.series("wifimon_ap_info", **labels)
-    out.equal(f"{where} info series", len(info), 1)
-    for key, text in (
-        ("name", ap.name),
-        ("model", ap.model),
-        ("serial", ap.serial),
-        ("firmware", ap.firmware),
-        ("ip", ap.ip),
-        ("vendor", VENDOR),
-        ("controller", controller),
-    ):
-        out.equal(f"{where} info {key}", info[0].labels.get(key) if info else None, text)
-    out.check(f"{where} up", scrape.optional("wifimon_ap_up", **labels), float(ap.up))
-    for metric, expected in (
-        ("wifimon_ap_uptime_seconds", ap.uptime_seconds),
-        ("wifimon_ap_clients", ap.clients),
-        ("wifimon_ap_receive_bytes_total", ap.receive_bytes_total),
-        ("wifimon_ap_transmit_bytes_total", ap.transmit_bytes_total),
-    ):
-        out.check(f"{where} {metric}", scrape.optional(metric, **labels), expected)
-    ssids = {s.labels["ssid"]: s.value for s in scrape.series("wifimon_ssid_clients", **labels)}
-    out.equal(f"{where} SSID clients", ssids, {k: float(v) for k, v in ap.ssid_clients.items()})
-    exported = {
-        (s.labels["radio"], s.labels["band"])
-        for metric in (f"wifimon_radio_{q}" for q in RADIO_QUANTITIES)
-        for s in scrape.series(metric, **labels)
-    }
-    out.equal(f"{where} radios", exported, {(r.radio, r.band) for r in ap.radios.values()})
-    for radio in ap.radios.values():
-        radio_labels = {**labels, "radio": radio.radio, "band": radio.band}
-        for quantity in RADIO_QUANTITIES:
-            metric = f"wifimon_radio_{quantity}"
-            out.check(
-                f"{where} radio {radio.radio} {metric}",
-                scrape.optional(metric, **radio_labels),
-                getattr(radio, quantity),
-            )
-
-
-def clients_by_band(scrape: Scrape, aps: dict[str, ApTruth]) -> dict[str, float]:
-    ids = {mac.replace(":", "") for mac in aps}
-    totals: dict[str, float] = defaultdict(float)
-    for series in scrape.series("wifimon_radio_clients"):
-        if series.labels["ap"] in ids:
-            totals[series.labels["band"]] += series.value
-    return dict(totals)
-
-
 def assert_controller_matches(polled: Polled, controller: str) -> Scrape:
     """Everything the profile exports for ``controller`` equals its truth."""
     scrape, truth = polled.scrapes[controller], polled.agents[controller].truth
     assert scrape.value("wifimon_target_up", target=controller) == 1
-    assert set(aps_of(scrape, controller)) == set(truth.aps)
+    exported = ExportedAps(scrape)
+    assert exported.macs(controller=controller) == set(truth.aps)
     up = truth.up_count
     assert scrape.value("wifimon_controller_aps", controller=controller, state="up") == up
     down = len(truth.aps) - up
     assert scrape.value("wifimon_controller_aps", controller=controller, state="down") == down
     expected_bands = {band: float(n) for band, n in truth.clients_by_band().items()}
-    assert clients_by_band(scrape, truth.aps) == expected_bands
-    out = Differences()
-    for ap in truth.aps.values():
-        compare_ap(scrape, controller, ap, out)
-    out.assert_none()
+    ids = {mac.replace(":", "") for mac in truth.aps}
+    assert exported_clients_by_band(scrape, ids) == expected_bands
+    labels = {"site": SITE, "district": DISTRICT, "vendor": VENDOR, "controller": controller}
+    compare_aps(exported, truth.aps.values(), labels, source="walk").assert_none()
     return scrape
 
 

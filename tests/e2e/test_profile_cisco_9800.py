@@ -9,11 +9,7 @@ below with the arithmetic that makes them.
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +17,7 @@ import pytest
 
 from tests.support.agents import REPO_ROOT, run_snmpsim
 from tests.support.daemon import write_config
+from tests.support.e2e_compare import poll_json
 
 pytestmark = pytest.mark.e2e
 
@@ -82,17 +79,8 @@ def polled(tmp_path_factory: pytest.TempPathFactory) -> PollResult:
                 ],
             },
         )
-        result = subprocess.run(
-            [sys.executable, "-m", "wifimon", "poll", "-c", str(config.path), "--format", "json"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env={**os.environ, COMMUNITY_ENV: COMMUNITY},
-            cwd=directory,
-            check=False,
-        )
-    assert result.returncode == 0, result.stderr
-    return PollResult(json.loads(result.stdout))
+        rows = poll_json(config, {COMMUNITY_ENV: COMMUNITY}, timeout=120)
+    return PollResult(rows)
 
 
 def test_the_controller_is_detected_as_a_9800_with_its_four_aps(polled: PollResult) -> None:

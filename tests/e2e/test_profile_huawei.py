@@ -17,7 +17,6 @@ walks in order gives: every SSID of every AP.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,15 +24,19 @@ from pathlib import Path
 import pytest
 
 from tests.support.agents import CACHE_DIR, decompressed_recording, run_snmpsim
-from tests.support.daemon import Scrape, running_daemon, write_config
-from tests.support.vendor_truth import (
+from tests.support.daemon import Scrape
+from tests.support.e2e_compare import (
     ControllerTruth,
     Differences,
     ExportedAps,
-    compare_ap,
+    compare_aps,
+    controllers_config,
     exported_clients_by_band,
-    huawei_truth,
+    first_scrape,
+    poll_settings,
 )
+from tests.support.raw_snmprec import oid_of, rewrite
+from tests.support.vendor_truth import huawei_truth
 from wifimon.profiles.registry import default_registry
 from wifimon.snmp.types import parse_oid
 
@@ -63,22 +66,17 @@ class Polled:
     exported: ExportedAps
 
 
-def _oid(line: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in line.partition("|")[0].split("."))
-
-
 def _sorted_copy(source: Path) -> Path:
     """``source`` with its records in OID order, written once (atomically)."""
     target = SORTED_DIR / f"{SORTED_COMMUNITY}.snmprec"
     if not target.exists() or target.stat().st_mtime < source.stat().st_mtime:
-        SORTED_DIR.mkdir(parents=True, exist_ok=True)
-        with source.open(encoding="latin-1") as lines:
-            records = [line for line in lines if line[:1].isdigit()]
-        records.sort(key=_oid)  # stable: a repeated OID keeps its last record last
-        partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
-        partial.write_text("".join(records), encoding="latin-1")
-        partial.replace(target)
+        # Stable: a repeated OID keeps its last record last.
+        rewrite(source, target, lambda lines: sorted(filter(_is_record, lines), key=oid_of))
     return target
+
+
+def _is_record(line: str) -> bool:
+    return line[:1].isdigit()
 
 
 def _backward_steps(path: Path, column: str) -> int:
@@ -87,47 +85,18 @@ def _backward_steps(path: Path, column: str) -> int:
     with path.open(encoding="latin-1") as lines:
         for line in lines:
             if line.startswith(column):
-                oid = _oid(line)
+                oid = oid_of(line)
                 steps += previous is not None and oid <= previous
                 previous = oid
     return steps
 
 
-def _config(host: str, port: int, controllers: dict[str, str]) -> dict[str, object]:
+def _poll_once(agent: HuaweiAgent, directory: Path, controllers: dict[str, str]) -> Polled:
     # One poll per test run: the interval outlasts the test, the budget
     # covers the ACU2's ~15 s walk over snmpsim with room to spare.
-    poll = {
-        "interval": "300s",
-        "timeout": "10s",
-        "retries": 2,
-        "jitter": "0s",
-        "target_budget": f"{POLL_BUDGET_SECONDS}s",
-    }
-    return {
-        "poll": poll,
-        "credentials": {
-            name: {"version": "2c", "community": community}
-            for name, community in controllers.items()
-        },
-        "controllers": [
-            {
-                "name": name,
-                "host": host,
-                "port": port,
-                "credentials": name,
-                "site": SITES[name][0],
-                "district": SITES[name][1],
-            }
-            for name in controllers
-        ],
-    }
-
-
-def _poll_once(agent: HuaweiAgent, directory: Path, controllers: dict[str, str]) -> Polled:
-    config = write_config(directory, _config(agent.host, agent.port, controllers))
-    with running_daemon(config) as daemon:
-        daemon.wait_generation(1)
-        scrape = daemon.scrape()
+    poll = poll_settings("300s", budget=f"{POLL_BUDGET_SECONDS}s", timeout="10s")
+    config = controllers_config(agent.host, agent.port, controllers, SITES, poll)
+    scrape = first_scrape(directory, config)
     return Polled(scrape, ExportedAps(scrape))
 
 
@@ -166,25 +135,9 @@ def _compare(
 ) -> Differences:
     site, district = SITES[controller]
     labels = {"vendor": "Huawei", "controller": controller, "site": site, "district": district}
-    exported = {
-        mac for mac, info in polled.exported.info.items() if info.labels["controller"] == controller
-    }
-    out = Differences()
-    out.equal(f"{controller} APs", exported, set(truth.aps))
-    for mac, ap in truth.aps.items():
-        info = polled.exported.info.get(mac)
-        if info is not None:
-            out.equal(f"AP {mac} id", info.labels["ap"], mac.replace(":", ""))
-            compare_ap(polled.exported, info, ap, labels, out, all_ssids=all_ssids)
+    out = compare_aps(polled.exported, truth.aps.values(), labels, all_ssids=all_ssids)
+    out.equal(f"{controller} APs", polled.exported.macs(controller=controller), set(truth.aps))
     return out
-
-
-def _aps_of(polled: Polled, controller: str) -> set[str]:
-    return {
-        info.labels["ap"]
-        for info in polled.exported.info.values()
-        if info.labels["controller"] == controller
-    }
 
 
 @pytest.mark.parametrize("controller", list(RECORDINGS))
@@ -212,11 +165,9 @@ def test_the_ssid_walk_ends_where_the_agent_goes_backwards(
     poll is complete (the test above), and no SSID count is wrong."""
     for controller, path in agent.files.items():
         assert _backward_steps(path, VAP_SSID) > 100
-        with_ssids = {
-            s.labels["ap"]
-            for s in recorded.scrape.series("wifimon_ssid_clients")
-            if s.labels["ap"] in _aps_of(recorded, controller)
-        }
+        ids = recorded.exported.ids(controller=controller)
+        ssid_series = recorded.scrape.series("wifimon_ssid_clients")
+        with_ssids = {s.labels["ap"] for s in ssid_series if s.labels["ap"] in ids}
         with_vaps = [ap for ap in agent.truth[controller].aps.values() if ap.ssid_clients]
         assert 0 < len(with_ssids) < len(with_vaps) / 4, controller
 
@@ -241,7 +192,7 @@ def test_controller_counts_follow_the_run_state_column(  # noqa: PLR0917 - the t
     scrape = recorded.scrape
     assert scrape.value("wifimon_controller_aps", controller=controller, state="up") == up
     assert scrape.value("wifimon_controller_aps", controller=controller, state="down") == down
-    ap_ids = _aps_of(recorded, controller)
+    ap_ids = recorded.exported.ids(controller=controller)
     by_band = exported_clients_by_band(scrape, ap_ids)
     assert by_band == {band: float(n) for band, n in truth.clients_by_band().items()}
     assert sum(len(recorded.exported.radios(ap)) for ap in ap_ids) == radios

@@ -12,20 +12,27 @@ first poll walks ~77,000 values) and several tests read that one scrape.
 
 from __future__ import annotations
 
-import math
 import shutil
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.support.agents import decompressed_recording, run_snmpsim
-from tests.support.daemon import Scrape, Series, running_daemon, write_config
-from tests.support.ruckus_truth import (
-    ApTruth,
+from tests.support.daemon import Scrape
+from tests.support.e2e_compare import (
     ControllerTruth,
+    Differences,
+    ExportedAps,
+    compare_aps,
+    controllers_config,
+    exported_clients_by_band,
+    first_scrape,
+    poll_settings,
+)
+from tests.support.ruckus_truth import (
     scg_index_lengths,
     scg_obsolete_clients,
     smartzone_truth,
@@ -41,15 +48,6 @@ ZD_WALK = ("ruckus-zd1200", DEVICES / "ruckus-zonedirector-zd1200" / "walk.snmpr
 SZ_WALK = ("ruckus-sz100", DEVICES / "ruckus-smartzone-sz100" / "walk.snmprec")
 SITE, DISTRICT = "depot", "East"
 POLL_INTERVAL_S = 60.0
-RADIO_QUANTITIES = (
-    "clients",
-    "channel",
-    "channel_utilization_ratio",
-    "receive_bytes_total",
-    "transmit_bytes_total",
-    "retries_total",
-    "failures_total",
-)
 
 
 @dataclass(frozen=True)
@@ -67,6 +65,7 @@ class ScgRun:
     """The first scrape of a daemon polling the SCG recording."""
 
     scrape: Scrape
+    exported: ExportedAps
     truth: ControllerTruth
     recording: Path
 
@@ -86,33 +85,10 @@ def agents(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RuckusAgents]:
 
 def controller_config(agents: RuckusAgents, name: str, community: str) -> dict[str, object]:
     """A daemon watching one controller with the default GETBULK size (25)."""
-    poll = {
-        "interval": f"{POLL_INTERVAL_S:.0f}s",
-        "timeout": "5s",
-        "retries": 2,
-        "jitter": "0s",
-        "target_budget": "55s",
-    }
-    return {
-        "poll": poll,
-        "credentials": {"walk": {"version": "2c", "community": community}},
-        "controllers": [
-            {
-                "name": name,
-                "host": agents.host,
-                "port": agents.port,
-                "credentials": "walk",
-                "site": SITE,
-                "district": DISTRICT,
-            }
-        ],
-    }
-
-
-def scrape_first_poll(tmp_path: Path, config: dict[str, object]) -> Scrape:
-    with running_daemon(write_config(tmp_path, config)) as daemon:
-        daemon.wait_generation(1)
-        return daemon.scrape()
+    poll = poll_settings(f"{POLL_INTERVAL_S:.0f}s", budget="55s")
+    return controllers_config(
+        agents.host, agents.port, {name: community}, {name: (SITE, DISTRICT)}, poll
+    )
 
 
 @pytest.fixture(scope="module")
@@ -120,101 +96,16 @@ def scg(agents: RuckusAgents, tmp_path_factory: pytest.TempPathFactory) -> ScgRu
     truth = smartzone_truth(agents.scg_file)
     assert len(truth.aps) == 7682, "the oracle must see the whole recording"
     config = controller_config(agents, "scg", agents.scg_community)
-    scrape = scrape_first_poll(tmp_path_factory.mktemp("scg"), config)
-    return ScgRun(scrape, truth, agents.scg_file)
+    scrape = first_scrape(tmp_path_factory.mktemp("scg"), config)
+    return ScgRun(scrape, ExportedAps(scrape), truth, agents.scg_file)
 
 
-# --- reading a scrape -----------------------------------------------------------
-
-
-def by_ap(scrape: Scrape, metric: str) -> dict[str, float]:
-    """``{ap label: value}`` of an AP-level metric; one series per AP."""
-    found: dict[str, float] = {}
-    for series in scrape.series(metric):
-        ap = series.labels["ap"]
-        assert ap not in found, f"two {metric} series for AP {ap}"
-        found[ap] = series.value
-    return found
-
-
-def info_by_mac(scrape: Scrape) -> dict[str, Series]:
-    found: dict[str, Series] = {}
-    for series in scrape.series("wifimon_ap_info"):
-        mac = series.labels["mac"]
-        assert mac not in found, f"two wifimon_ap_info series for MAC {mac}"
-        found[mac] = series
-    return found
-
-
-class Differences:
-    """Every mismatch of one comparison, so a failure shows them all."""
-
-    def __init__(self) -> None:
-        self.found: list[str] = []
-
-    def check(self, what: str, exported: float | None, expected: float | None) -> None:
-        same = (
-            exported == expected
-            if exported is None or expected is None
-            else math.isclose(exported, expected, rel_tol=1e-12, abs_tol=1e-12)
-        )
-        if not same:
-            self.found.append(f"{what}: exported {exported}, walk says {expected}")
-
-    def equal(self, what: str, exported: object, expected: object) -> None:
-        if exported != expected:
-            self.found.append(f"{what}: exported {exported!r}, walk says {expected!r}")
-
-    def assert_none(self) -> None:
-        shown = "\n".join(self.found[:40])
-        assert not self.found, f"{len(self.found)} differences with the walk:\n{shown}"
-
-
-def compare_aps(scrape: Scrape, truth: ControllerTruth, controller: str) -> Differences:
-    """Identity, info labels, state and every AP quantity, AP by AP."""
-    out = Differences()
-    info = info_by_mac(scrape)
-    out.equal("APs by MAC", set(info), set(truth.aps))
-    quantities = {
-        metric: by_ap(scrape, f"wifimon_ap_{metric}")
-        for metric in (
-            "up",
-            "uptime_seconds",
-            "clients",
-            "receive_bytes_total",
-            "transmit_bytes_total",
-        )
-    }
-    for mac, ap in truth.aps.items():
-        labels = info[mac].labels if mac in info else {}
-        ap_id = mac.replace(":", "")
-        out.equal(f"AP {mac} identity", (labels.get("ap"), labels.get("site")), (ap_id, SITE))
-        expected_labels = {
-            "name": ap.name,
-            "model": ap.model,
-            "serial": ap.serial,
-            "firmware": ap.firmware,
-            "ip": ap.ip,
-            "vendor": "Ruckus",
-            "controller": controller,
-            "district": DISTRICT,
-        }
-        for key, text in expected_labels.items():
-            out.equal(f"AP {mac} info {key}", labels.get(key), text)
-        expected = _ap_quantities(ap)
-        for metric, values in quantities.items():
-            out.check(f"AP {mac} wifimon_ap_{metric}", values.get(ap_id), expected[metric])
+def compare_aps_of(exported: ExportedAps, truth: ControllerTruth, controller: str) -> Differences:
+    """Identity, info labels, state, every AP and radio quantity, AP by AP."""
+    labels = {"site": SITE, "district": DISTRICT, "vendor": "Ruckus", "controller": controller}
+    out = compare_aps(exported, truth.aps.values(), labels, source="walk")
+    out.equal("APs by MAC", set(exported.info), set(truth.aps))
     return out
-
-
-def _ap_quantities(ap: ApTruth) -> dict[str, float | None]:
-    return {
-        "up": float(ap.up),
-        "uptime_seconds": ap.uptime_seconds,
-        "clients": ap.clients,
-        "receive_bytes_total": ap.receive_bytes_total,
-        "transmit_bytes_total": ap.transmit_bytes_total,
-    }
 
 
 def radio_series(scrape: Scrape) -> list[str]:
@@ -234,9 +125,9 @@ def test_scg_every_ap_is_exported_with_the_controllers_state_and_clients(scg: Sc
     assert sum(series.value == 1 for series in up) == truth.up_count == 7579
     assert scrape.value("wifimon_controller_aps", controller="scg", state="up") == 7579
     assert scrape.value("wifimon_controller_aps", controller="scg", state="down") == 103
-    clients = by_ap(scrape, "wifimon_ap_clients")
+    clients = scg.exported.values("wifimon_ap_clients")
     assert sum(clients.values()) == sum(ap.clients or 0 for ap in truth.aps.values())
-    compare_aps(scrape, truth, "scg").assert_none()
+    compare_aps_of(scg.exported, truth, "scg").assert_none()
     # Seen up in this poll: a last-seen time; never seen up: none.
     assert len(scrape.series("wifimon_ap_last_seen_timestamp_seconds")) == truth.up_count
 
@@ -256,8 +147,8 @@ def test_scg_reports_no_radio_or_ssid_data(scg: ScgRun) -> None:
 
 
 def test_scg_oddities_of_the_real_recording_are_handled(scg: ScgRun) -> None:
-    scrape, truth = scg.scrape, scg.truth
-    info = info_by_mac(scrape)
+    truth, exported = scg.truth, scg.exported
+    info = exported.info
     # Every AP row is indexed "6.<MAC>", not by the bare MAC the MIB defines;
     # every one is exported under its real MAC (compared AP by AP above).
     assert scg_index_lengths(scg.recording) == {7: 7682}
@@ -271,7 +162,7 @@ def test_scg_oddities_of_the_real_recording_are_handled(scg: ScgRun) -> None:
     assert models["ZF7782-S"] == 16
     # A disconnected AP keeps its last uptime and counters on the SCG.
     down = [ap for ap in truth.aps.values() if not ap.up]
-    uptime = by_ap(scrape, "wifimon_ap_uptime_seconds")
+    uptime = exported.values("wifimon_ap_uptime_seconds")
     assert len(down) == 103
     assert all(uptime[ap.mac.replace(":", "")] > 0 for ap in down)
     # The obsolete ruckusWLANAPTable, walked seconds apart, disagrees on
@@ -279,55 +170,42 @@ def test_scg_oddities_of_the_real_recording_are_handled(scg: ScgRun) -> None:
     obsolete = scg_obsolete_clients(scg.recording)
     differing = [mac for mac, count in obsolete.items() if count != truth.aps[mac].clients]
     assert len(differing) == 2801
-    clients = by_ap(scrape, "wifimon_ap_clients")
+    clients = exported.values("wifimon_ap_clients")
     assert all(clients[mac.replace(":", "")] == truth.aps[mac].clients for mac in differing)
 
 
 # --- hand-built walks: ZoneDirector 1200 and SmartZone 100 (SZ tree) -------------
 
 
-def compare_radios(scrape: Scrape, truth: ControllerTruth) -> Differences:
-    out = Differences()
-    for mac, ap in truth.aps.items():
-        ap_id = mac.replace(":", "")
-        exported = {
-            (s.labels["radio"], s.labels["band"])
-            for s in scrape.series("wifimon_radio_clients", ap=ap_id)
-        }
-        out.equal(f"AP {mac} radios", exported, {(r.radio, r.band) for r in ap.radios.values()})
-        for radio in ap.radios.values():
-            labels = {"ap": ap_id, "radio": radio.radio, "band": radio.band}
-            for quantity in RADIO_QUANTITIES:
-                metric = f"wifimon_radio_{quantity}"
-                where = f"AP {mac} radio {radio.radio} {metric}"
-                out.check(where, scrape.optional(metric, **labels), getattr(radio, quantity))
-    return out
+def poll_hand_built_walk(
+    agents: RuckusAgents,
+    tmp_path: Path,
+    name: str,
+    walk: tuple[str, Path],
+    read_truth: Callable[[Path], ControllerTruth],
+) -> tuple[Scrape, ControllerTruth]:
+    """Poll a hand-built walk (three APs, two of them up) as controller
+    ``name``; everything exported must be its truth."""
+    community, path = walk
+    truth = read_truth(path)
+    assert (len(truth.aps), truth.up_count) == (3, 2)
 
+    scrape = first_scrape(tmp_path, controller_config(agents, name, community))
 
-def clients_by_band(scrape: Scrape) -> dict[str, float]:
-    totals: dict[str, float] = {}
-    for series in scrape.series("wifimon_radio_clients"):
-        band = series.labels["band"]
-        totals[band] = totals.get(band, 0) + series.value
-    return totals
+    assert scrape.value("wifimon_target_up", target=name) == 1
+    assert scrape.value("wifimon_controller_aps", controller=name, state="up") == 2
+    assert scrape.value("wifimon_controller_aps", controller=name, state="down") == 1
+    compare_aps_of(ExportedAps(scrape), truth, name).assert_none()
+    return scrape, truth
 
 
 def test_zonedirector_exports_aps_and_radios_of_the_walk(
     agents: RuckusAgents, tmp_path: Path
 ) -> None:
-    community, walk = ZD_WALK
-    truth = zonedirector_truth(walk)
-    assert (len(truth.aps), truth.up_count) == (3, 2)
+    scrape, truth = poll_hand_built_walk(agents, tmp_path, "zd", ZD_WALK, zonedirector_truth)
 
-    scrape = scrape_first_poll(tmp_path, controller_config(agents, "zd", community))
-
-    assert scrape.value("wifimon_target_up", target="zd") == 1
-    assert scrape.value("wifimon_controller_aps", controller="zd", state="up") == 2
-    assert scrape.value("wifimon_controller_aps", controller="zd", state="down") == 1
-    compare_aps(scrape, truth, "zd").assert_none()
-    compare_radios(scrape, truth).assert_none()
-    assert clients_by_band(scrape) == {"2.4GHz": 12, "5GHz": 14}
-    assert clients_by_band(scrape) == truth.clients_by_band()
+    assert exported_clients_by_band(scrape) == {"2.4GHz": 12, "5GHz": 14}
+    assert exported_clients_by_band(scrape) == truth.clients_by_band()
     # The disconnected AP's radios have no ResourceUtil rows: two gaps, counted.
     assert scrape.value("wifimon_target_missing_values_total", target="zd") == 2
     # Tx power is a step below maximum (full/half), not dBm; no noise column.
@@ -340,16 +218,8 @@ def test_zonedirector_exports_aps_and_radios_of_the_walk(
 def test_smartzone_reads_the_sz_tree_with_a_bare_mac_index(
     agents: RuckusAgents, tmp_path: Path
 ) -> None:
-    community, walk = SZ_WALK
-    truth = smartzone_truth(walk)
-    assert (len(truth.aps), truth.up_count) == (3, 2)
+    scrape, _ = poll_hand_built_walk(agents, tmp_path, "sz", SZ_WALK, smartzone_truth)
 
-    scrape = scrape_first_poll(tmp_path, controller_config(agents, "sz", community))
-
-    assert scrape.value("wifimon_target_up", target="sz") == 1
-    assert scrape.value("wifimon_controller_aps", controller="sz", state="up") == 2
-    assert scrape.value("wifimon_controller_aps", controller="sz", state="down") == 1
-    compare_aps(scrape, truth, "sz").assert_none()
     # AP :23 has no byte counters yet: no series, two gaps counted.
     assert scrape.optional("wifimon_ap_receive_bytes_total", ap="00005e005323") is None
     assert scrape.value("wifimon_target_missing_values_total", target="sz") == 2

@@ -20,17 +20,16 @@ from pathlib import Path
 import pytest
 
 from tests.support.agents import decompressed_recording, run_snmpsim
-from tests.support.daemon import Scrape, running_daemon, write_config
-from tests.support.recording_truth import ApTruth
-from tests.support.vendor_truth import (
+from tests.support.daemon import Scrape
+from tests.support.e2e_compare import (
+    ApTruth,
     Differences,
     ExportedAps,
-    airmax_truth,
     compare_ap,
-    generic_truth,
-    mikrotik_truth,
-    unifi_truth,
+    first_scrape,
+    poll_settings,
 )
+from tests.support.vendor_truth import airmax_truth, generic_truth, mikrotik_truth, unifi_truth
 from wifimon.profiles.registry import default_registry
 from wifimon.snmp.types import parse_oid
 
@@ -93,9 +92,8 @@ def _devices(walks: Path) -> dict[str, Device]:
 
 
 def _config(host: str, port: int, devices: dict[str, Device]) -> dict[str, object]:
-    poll = {"interval": "300s", "timeout": "5s", "retries": 2, "jitter": "0s"}
     return {
-        "poll": poll,
+        "poll": poll_settings("300s"),
         "credentials": {
             ap: {"version": "2c", "community": device.community} for ap, device in devices.items()
         },
@@ -124,10 +122,7 @@ def polled(tmp_path_factory: pytest.TempPathFactory) -> Polled:
     index = tmp_path_factory.mktemp("snmpsim-index")
     extra = [f"--data-dir={walks}"]
     with run_snmpsim(m5.data_dir, logs, m5.community, extra, cache_dir=index) as (host, port):
-        config = write_config(tmp_path_factory.mktemp("wifimon"), _config(host, port, devices))
-        with running_daemon(config) as daemon:
-            daemon.wait_generation(1)
-            scrape = daemon.scrape()
+        scrape = first_scrape(tmp_path_factory.mktemp("wifimon"), _config(host, port, devices))
     return Polled(scrape, ExportedAps(scrape), devices)
 
 
@@ -140,7 +135,7 @@ def test_each_ap_is_exported_as_its_walk_says(polled: Polled, ap: str) -> None:
     assert info.labels["ap"] == ap
     labels = {"vendor": device.vendor, "controller": "", "site": device.site, "district": "Test"}
     out = Differences()
-    compare_ap(polled.exported, info, truth, labels, out)
+    compare_ap(polled.exported, truth, labels, out)
     out.assert_none()
     assert polled.scrape.value("wifimon_ap_up", ap=ap) == 1
 

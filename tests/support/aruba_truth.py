@@ -2,13 +2,13 @@
 
 The end-to-end tests' independent oracle for the ``aruba-controller`` and
 ``aruba-instant`` profiles: it reads the ``.snmprec`` text itself and applies
-the rules of ../shared/reference/wifi-mibs.md §4 with plain code of its own.
-It shares nothing with wifimon (no profile, no evaluator, no transport), so a
-mistake in the profiles or in the profile language shows up as a difference.
+the rules of ../shared/reference/wifi-mibs.md §4 with plain code of its own
+(and tests/support/raw_snmprec.py to read the lines). It shares nothing with
+wifimon (no profile, no evaluator, no transport), so a mistake in the
+profiles or in the profile language shows up as a difference.
 
-A ``.snmprec`` line is ``OID|TAG|VALUE``; a TAG ending in ``x`` carries a
-hex-encoded value. Rows are ``column OID . index``: the AP's MAC as six
-sub-identifiers, then the radio number, then (per-BSSID tables) the BSSID.
+Row indexes are the AP's MAC as six sub-identifiers, then the radio number,
+then (per-BSSID tables) the BSSID.
 """
 
 from __future__ import annotations
@@ -16,11 +16,22 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-Index = tuple[int, ...]
-Value = int | bytes
+from tests.support.e2e_compare import ApTruth, ControllerTruth, RadioTruth
+from tests.support.raw_snmprec import (
+    Index,
+    Table,
+    Value,
+    ipv4,
+    mac_text,
+    number,
+    read_columns,
+    rows_under,
+    text,
+    total,
+)
+from tests.support.vendor_truth import band_of_channel
 
 WLAN = "1.3.6.1.4.1.14823.2.2.1.5"  # WLSX-WLAN-MIB
 AP_ENTRY = f"{WLAN}.2.1.4.1"  # wlsxWlanAPEntry
@@ -98,199 +109,89 @@ CHANNELS_5 = {*range(36, 65, 4), *range(100, 145, 4), *range(149, 178, 4)}
 # aiRadioChannel text: primary channel, then Aruba's width suffix.
 INSTANT_CHANNEL_TEXT = re.compile(r"(\d+)[-+ES]?")
 
-NUMERIC_TAGS = {"2", "65", "66", "67", "70"}
-TEXT_TAGS = {"4", "64"}
 
-
-@dataclass(frozen=True)
-class RadioTruth:
-    """One radio as wifimon must export it; ``None``: no series may exist."""
-
-    radio: str
-    band: str
-    clients: int | None
-    channel: int | None
-    tx_power_dbm: float | None
-    noise_floor_dbm: int | None
-    channel_utilization_ratio: float | None
-    retries_total: int | None
-    failures_total: int | None
-    receive_bytes_total: int | None
-    transmit_bytes_total: int | None
-
-
-@dataclass(frozen=True)
-class ApTruth:
-    """One AP row; ``mac`` is its Ethernet MAC, e.g. "00:00:5e:00:53:11"."""
-
-    mac: str
-    name: str
-    up: bool
-    model: str
-    serial: str
-    firmware: str
-    ip: str
-    uptime_seconds: float | None
-    clients: int | None
-    receive_bytes_total: int | None
-    transmit_bytes_total: int | None
-    radios: dict[str, RadioTruth] = field(default_factory=dict)
-    ssid_clients: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ControllerTruth:
-    aps: dict[str, ApTruth]
-
-    @property
-    def up_count(self) -> int:
-        return sum(ap.up for ap in self.aps.values())
-
-    def clients_by_band(self) -> dict[str, int]:
-        totals: dict[str, int] = defaultdict(int)
-        for ap in self.aps.values():
-            for radio in ap.radios.values():
-                if radio.clients is not None:
-                    totals[radio.band] += radio.clients
-        return dict(totals)
-
-
-def _decode(tag: str, text: str) -> Value:
-    hexed = tag.endswith("x")
-    base = tag.removesuffix("x")
-    if base in NUMERIC_TAGS and not hexed:
-        return int(text)
-    if base in TEXT_TAGS:
-        return bytes.fromhex(text) if hexed else text.encode("latin-1")
-    raise ValueError(f"snmprec tag {tag!r} is not handled by this reader")
-
-
-def read_columns(path: Path, columns: dict[str, str]) -> dict[str, dict[Index, Value]]:
-    """``{name: {row index: value}}`` for each ``name: column OID``."""
-    by_prefix = {f"{oid}.": name for name, oid in columns.items()}
-    found: dict[str, dict[Index, Value]] = {name: {} for name in columns}
-    with path.open(encoding="latin-1") as lines:
-        for line in lines:
-            oid, _, rest = line.rstrip("\n").partition("|")
-            parts = oid.split(".")
-            # Column OIDs here are 12-16 sub-ids long: try each cut once.
-            for cut in range(12, 17):
-                name = by_prefix.get(".".join(parts[:cut]) + ".")
-                if name is not None:
-                    tag, _, text = rest.partition("|")
-                    found[name][tuple(int(p) for p in parts[cut:])] = _decode(tag, text)
-                    break
-    return found
-
-
-def mac_text(index: Iterable[int]) -> str:
-    return ":".join(f"{part:02x}" for part in list(index)[:6])
-
-
-def _text(value: Value | None) -> str:
-    return value.decode("latin-1").strip() if isinstance(value, bytes) else ""
-
-
-def _int(value: Value | None) -> int | None:
-    return value if isinstance(value, int) else None
-
-
-def _ip(value: Value | None) -> str:
-    if not isinstance(value, bytes):
-        return ""
-    if len(value) == 4:
-        return ".".join(str(byte) for byte in value)
-    return value.decode("ascii")  # snmprec may spell an IpAddress as dotted text
-
-
-def _band_of_channel(channel: int | None) -> str:
-    if channel is not None and 1 <= channel <= 14:
-        return "2.4GHz"
-    if channel is not None and 32 <= channel <= 177:
-        return "5GHz"
-    return "unknown"
-
-
-def _rows(table: dict[Index, Value], prefix: Index) -> list[Value]:
-    return [value for index, value in table.items() if index[: len(prefix)] == prefix]
-
-
-def _total(values: list[Value]) -> int | None:
-    numbers = [value for value in values if isinstance(value, int)]
-    return sum(numbers) if numbers else None
-
-
-def _scaled(value: int | None, factor: float) -> float | None:
-    return None if value is None else value * factor
+def _scaled(value: Value | None, factor: float) -> float | None:
+    return value * factor if isinstance(value, int) else None
 
 
 # --- ArubaOS controllers ------------------------------------------------------
 
 
-def _controller_radio(data: dict[str, dict[Index, Value]], index: Index) -> RadioTruth:
-    phy = _int(data["radio_type"].get(index))
-    channel = _int(data["radio_channel"].get(index))
-    tenth = _int(data["radio_power_tenth_dbm"].get(index))
-    half = _int(data["radio_power_half_dbm"].get(index))
-    noise = _int(data["noise"].get(index))
-    rx = _int(data["radio_rx"].get(index))
-    tx = _int(data["radio_tx"].get(index))
+def _controller_radio(data: dict[str, Table], index: Index) -> RadioTruth:
+    phy = number(data["radio_type"].get(index))
+    channel = number(data["radio_channel"].get(index))
+    tenth = number(data["radio_power_tenth_dbm"].get(index))
+    half = number(data["radio_power_half_dbm"].get(index))
+    noise = number(data["noise"].get(index))
+    rx = number(data["radio_rx"].get(index))
+    tx = number(data["radio_tx"].get(index))
     return RadioTruth(
-        radio=str(index[6]),
-        band=BAND_OF_PHY.get(phy or 0) or _band_of_channel(channel),
-        clients=_int(data["radio_clients"].get(index)),
+        slot=str(index[6]),
+        band=BAND_OF_PHY.get(phy or 0) or band_of_channel(channel),
+        clients=number(data["radio_clients"].get(index)),
         channel=channel,
         tx_power_dbm=tenth / 10 if tenth is not None else _scaled(half, 0.5),
         noise_floor_dbm=None if noise is None else -noise,
-        channel_utilization_ratio=_scaled(_int(data["busy_percent"].get(index)), 0.01),
-        retries_total=_int(data["retries"].get(index)),
-        failures_total=_int(data["failed"].get(index)),
-        receive_bytes_total=rx if rx is not None else _total(_rows(data["bssid_rx64"], index)),
-        transmit_bytes_total=tx if tx is not None else _total(_rows(data["bssid_tx64"], index)),
+        channel_utilization_ratio=_scaled(data["busy_percent"].get(index), 0.01),
+        retries_total=number(data["retries"].get(index)),
+        failures_total=number(data["failed"].get(index)),
+        receive_bytes_total=rx if rx is not None else total(rows_under(data["bssid_rx64"], index)),
+        transmit_bytes_total=tx if tx is not None else total(rows_under(data["bssid_tx64"], index)),
     )
 
 
-def _ssid_clients(data: dict[str, dict[Index, Value]], mac: Index) -> dict[str, int]:
+def _ssid_clients(data: dict[str, Table], mac: Index) -> dict[str, int]:
     clients: dict[str, int] = defaultdict(int)
     for index, essid in data["essid"].items():
-        count = _int(data["bssid_clients"].get(index))
+        count = number(data["bssid_clients"].get(index))
         if index[:6] == mac and count is not None:
-            clients[_text(essid)] += count
+            clients[text(essid)] += count
     return dict(clients)
 
 
-def _uplink(data: dict[str, dict[Index, Value]], mac: Index, direction: str) -> int | None:
-    ports = _total(_rows(data[f"port_{direction}"], mac))
-    return ports if ports is not None else _int(data[f"wired_{direction}"].get(mac))
+def _uplink(data: dict[str, Table], mac: Index, direction: str) -> int | None:
+    ports = total(rows_under(data[f"port_{direction}"], mac))
+    return ports if ports is not None else number(data[f"wired_{direction}"].get(mac))
 
 
-def _radio_rows(
-    data: dict[str, dict[Index, Value]], columns: Iterable[str], mac: Index
-) -> list[Index]:
+def _radio_rows(data: dict[str, Table], columns: Iterable[str], mac: Index) -> list[Index]:
     """A radio exists when any column of the radio table has a row for it."""
     rows = {index for column in columns for index in data[column] if index[:6] == mac}
     return sorted(rows)
 
 
-def _controller_ap(data: dict[str, dict[Index, Value]], mac: Index) -> ApTruth:
-    rows = _radio_rows(data, CONTROLLER_RADIO_TABLE, mac)
-    radios = [_controller_radio(data, index) for index in rows]
-    uptime = _int(data["ap_uptime"].get(mac))
+def _ap(  # noqa: PLR0917 - what the two MIBs give differently
+    data: dict[str, Table],
+    mac: Index,
+    radios: Iterable[RadioTruth],
+    firmware: Value | None,
+    uplink: tuple[int | None, int | None],
+    ssid_clients: dict[str, int],
+) -> ApTruth:
+    """The AP columns both MIBs name alike (the AI-AP-MIB copied WLSX's names)."""
     return ApTruth(
         mac=mac_text(mac),
-        name=_text(data["ap_name"].get(mac)),
+        name=text(data["ap_name"].get(mac)),
         up=data["ap_status"].get(mac) == UP,
-        model=_text(data["ap_model"].get(mac)),
-        serial=_text(data["ap_serial"].get(mac)),
-        firmware=_text(data["ap_firmware"].get(mac)),
-        ip=_ip(data["ap_ip"].get(mac)),
-        uptime_seconds=_scaled(uptime, 0.01),
-        clients=_total(_rows(data["radio_clients"], mac)),
-        receive_bytes_total=_uplink(data, mac, "rx"),
-        transmit_bytes_total=_uplink(data, mac, "tx"),
-        radios={radio.radio: radio for radio in radios},
-        ssid_clients=_ssid_clients(data, mac),
+        model=text(data["ap_model"].get(mac)),
+        serial=text(data["ap_serial"].get(mac)),
+        firmware=text(firmware),
+        ip=ipv4(data["ap_ip"].get(mac)),
+        uptime_seconds=_scaled(data["ap_uptime"].get(mac), 0.01),
+        clients=total(rows_under(data["radio_clients"], mac)),
+        receive_bytes_total=uplink[0],
+        transmit_bytes_total=uplink[1],
+        radios={radio.slot: radio for radio in radios},
+        ssid_clients=ssid_clients,
     )
+
+
+def _controller_ap(data: dict[str, Table], mac: Index) -> ApTruth:
+    rows = _radio_rows(data, CONTROLLER_RADIO_TABLE, mac)
+    radios = [_controller_radio(data, index) for index in rows]
+    uplink = (_uplink(data, mac, "rx"), _uplink(data, mac, "tx"))
+    firmware = data["ap_firmware"].get(mac)
+    return _ap(data, mac, radios, firmware, uplink, _ssid_clients(data, mac))
 
 
 def controller_truth(path: Path) -> ControllerTruth:
@@ -308,47 +209,34 @@ def instant_channel(value: Value | None) -> int | None:
     one; an integer carries the primary channel in its low byte."""
     if isinstance(value, int):
         return value & 0xFF
-    match = INSTANT_CHANNEL_TEXT.fullmatch(_text(value))
+    match = INSTANT_CHANNEL_TEXT.fullmatch(text(value))
     channel = int(match.group(1)) if match else None
     return channel if channel in CHANNELS_24 | CHANNELS_5 else None
 
 
-def _instant_radio(data: dict[str, dict[Index, Value]], index: Index) -> RadioTruth:
+def _instant_radio(data: dict[str, Table], index: Index) -> RadioTruth:
     channel = instant_channel(data["radio_channel"].get(index))
-    noise = _int(data["noise"].get(index))
+    noise = number(data["noise"].get(index))
     return RadioTruth(
-        radio=str(index[6]),
-        band=_band_of_channel(channel),
-        clients=_int(data["radio_clients"].get(index)),
+        slot=str(index[6]),
+        band=band_of_channel(channel),
+        clients=number(data["radio_clients"].get(index)),
         channel=channel,
-        tx_power_dbm=_int(data["radio_power"].get(index)),
+        tx_power_dbm=number(data["radio_power"].get(index)),
         noise_floor_dbm=None if noise is None else -noise,
-        channel_utilization_ratio=_scaled(_int(data["busy_percent"].get(index)), 0.01),
+        channel_utilization_ratio=_scaled(data["busy_percent"].get(index), 0.01),
         retries_total=None,  # AI-AP-MIB has no 802.11 retry/failure counters
         failures_total=None,
-        receive_bytes_total=_int(data["radio_rx"].get(index)),
-        transmit_bytes_total=_int(data["radio_tx"].get(index)),
+        receive_bytes_total=number(data["radio_rx"].get(index)),
+        transmit_bytes_total=number(data["radio_tx"].get(index)),
     )
 
 
-def _instant_ap(data: dict[str, dict[Index, Value]], mac: Index) -> ApTruth:
+def _instant_ap(data: dict[str, Table], mac: Index) -> ApTruth:
     rows = _radio_rows(data, INSTANT_RADIO_TABLE, mac)
     radios = [_instant_radio(data, index) for index in rows]
-    uptime = _int(data["ap_uptime"].get(mac))
-    return ApTruth(
-        mac=mac_text(mac),
-        name=_text(data["ap_name"].get(mac)),
-        up=data["ap_status"].get(mac) == UP,
-        model=_text(data["ap_model"].get(mac)),
-        serial=_text(data["ap_serial"].get(mac)),
-        firmware=_text(data["version"].get((0,))),
-        ip=_ip(data["ap_ip"].get(mac)),
-        uptime_seconds=_scaled(uptime, 0.01),
-        clients=_total(_rows(data["radio_clients"], mac)),
-        receive_bytes_total=None,  # no wired-side counters in AI-AP-MIB
-        transmit_bytes_total=None,
-        radios={radio.radio: radio for radio in radios},
-    )
+    # The conductor's version; no wired-side counters and no SSID clients in AI-AP-MIB.
+    return _ap(data, mac, radios, data["version"].get((0,)), (None, None), {})
 
 
 def instant_truth(path: Path) -> ControllerTruth:

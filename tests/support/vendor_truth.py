@@ -1,29 +1,36 @@
 """What wifimon must export for Huawei, Ubiquiti, MikroTik and generic agents,
-computed from the raw ``.snmprec`` file, and how a scrape is compared with it.
+computed from the raw ``.snmprec`` file.
 
 The end-to-end tests' independent oracle for the ``huawei-ac``,
 ``ubiquiti-airmax``, ``ubiquiti-unifi``, ``mikrotik`` and ``generic``
-profiles: it reads the recording's text itself and applies each vendor's
-rules (../shared/reference/wifi-mibs.md §2, §6, §7, §8 and the MIB texts the
-profiles cite) with a few lines of plain code, sharing nothing with wifimon
-(no profile, no evaluator, no transport). It reuses only the line reader of
-``recording_truth`` and its ``ApTruth``/``RadioTruth`` records, so every test
-compares the same fields.
+profiles: it reads the recording's text itself (tests/support/raw_snmprec.py)
+and applies each vendor's rules (../shared/reference/wifi-mibs.md §2, §6, §7,
+§8 and the MIB texts the profiles cite) with a few lines of plain code,
+sharing nothing with wifimon (no profile, no evaluator, no transport). Its
+records are tests/support/e2e_compare.py's, so every test compares the same
+fields the same way.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 
-from tests.support.daemon import Scrape, Series
-from tests.support.recording_truth import ApTruth, Index, RadioTruth, Value, read_columns
-
-Table = dict[Index, Value]
+from tests.support.e2e_compare import ApTruth, ControllerTruth, RadioTruth
+from tests.support.raw_snmprec import (
+    Index,
+    Table,
+    Value,
+    hundredths,
+    ipv4,
+    mac_text,
+    number,
+    read_columns,
+    text,
+    total,
+)
 
 IF_ENTRY = "1.3.6.1.2.1.2.2.1"  # IF-MIB ifEntry
 IFX_ENTRY = "1.3.6.1.2.1.31.1.1.1"  # IF-MIB ifXEntry
@@ -43,58 +50,12 @@ ALL_ONES_MAC = b"\xff" * 6  # Huawei: an AP added by serial number that never jo
 ALL_ONES_IP = b"\xff" * 4  # Huawei: the address of an AP that is not up
 
 
-@dataclass(frozen=True)
-class ControllerTruth:
-    """APs a controller shows, by base MAC; ``unidentified`` names the APs
-    it lists without a usable MAC (wifimon cannot give them an id)."""
-
-    aps: dict[str, ApTruth]
-    unidentified: list[str] = field(default_factory=list)
-
-    @property
-    def up_count(self) -> int:
-        return sum(ap.up for ap in self.aps.values())
-
-    def clients_by_band(self) -> dict[str, int]:
-        return clients_by_band(self.aps.values())
-
-
-def clients_by_band(aps: Iterable[ApTruth]) -> dict[str, int]:
-    """Sum of every radio's clients, by band (radios without a count skipped)."""
-    totals: dict[str, int] = defaultdict(int)
-    for ap in aps:
-        for radio in ap.radios.values():
-            if radio.clients is not None:
-                totals[radio.band] += radio.clients
-    return dict(totals)
-
-
 # --- small decoders -------------------------------------------------------------
 
 
-def text(value: Value | None) -> str:
-    """A DisplayString as a label shows it: NULs and surrounding blanks dropped."""
-    if not isinstance(value, bytes):
-        return ""
-    return value.decode("utf-8", "replace").replace("\x00", "").strip()
-
-
-def number(value: Value | None) -> int | None:
-    return value if isinstance(value, int) else None
-
-
 def mac(value: Value | Index | None) -> str:
-    if isinstance(value, bytes) and len(value) == 6:
-        return ":".join(f"{byte:02x}" for byte in value)
-    if isinstance(value, tuple) and len(value) == 6:
-        return ":".join(f"{part:02x}" for part in value)
-    return ""
-
-
-def ipv4(value: Value | None) -> str:
-    if isinstance(value, bytes) and len(value) == 4:
-        return ".".join(str(byte) for byte in value)
-    return ""
+    """Six bytes, or an index of six sub-ids, as a MAC; anything else: ""."""
+    return mac_text(value) if isinstance(value, bytes | tuple) and len(value) == 6 else ""
 
 
 def band_of_mhz(mhz: int | None) -> str:
@@ -156,15 +117,6 @@ def octets(data: Mapping[str, Table], if_index: int | None, direction: str) -> i
     return number(found)
 
 
-def _sum(values: Iterable[Value | None]) -> int | None:
-    numbers = [value for value in values if isinstance(value, int)]
-    return sum(numbers) if numbers else None
-
-
-def _radio_clients_total(radios: Mapping[str, RadioTruth]) -> int | None:
-    return _sum(radio.clients for radio in radios.values())
-
-
 # --- Huawei AC (HUAWEI-WLAN-AP/-AP-RADIO/-VAP-MIB) --------------------------------
 
 HW_AP = "1.3.6.1.4.1.2011.6.139.13.3.10.1"  # hwWlanIDIndexedApEntry
@@ -215,7 +167,6 @@ HW_RADIO_DATA = (
 def _huawei_radio(data: Mapping[str, Table], key: Index) -> RadioTruth:
     eirp = number(data["eirp"].get(key))
     noise = number(data["noise"].get(key))
-    utilization = number(data["utilization"].get(key))
     return RadioTruth(
         slot=str(key[6]),
         band=HW_BANDS.get(number(data["freq_type"].get(key)) or 0, "unknown"),
@@ -223,7 +174,7 @@ def _huawei_radio(data: Mapping[str, Table], key: Index) -> RadioTruth:
         channel=number(data["channel"].get(key)),
         tx_power_dbm=None if eirp == HW_EIRP_INVALID else eirp,
         noise_floor_dbm=None if noise == HW_NOISE_INVALID else noise,
-        channel_utilization_ratio=None if utilization is None else utilization / 100,
+        channel_utilization_ratio=hundredths(data["utilization"].get(key)),
         retries_total=number(data["retries"].get(key)),
         failures_total=None,
         receive_bytes_total=number(data["rx_bytes"].get(key)),
@@ -306,6 +257,44 @@ def _first_row(table: Table) -> Value | None:
     return table[min(table)] if table else None
 
 
+def _ssid_clients(data: Mapping[str, Table], ssid: str, clients: str) -> dict[str, int]:
+    """Clients by SSID: ``ssid`` names each row's SSID, ``clients`` counts its clients."""
+    found: dict[str, int] = defaultdict(int)
+    for key, name in data[ssid].items():
+        found[text(name)] += number(data[clients].get(key)) or 0
+    return dict(found)
+
+
+def _stand_alone_ap(
+    data: Mapping[str, Table],
+    radios: dict[str, RadioTruth],
+    *,
+    model: Value | None,
+    serial: Value | None = None,
+    firmware: Value | None,
+    clients: int | None,
+    ssid_clients: dict[str, int],
+) -> ApTruth:
+    """An AP answering for itself: its name and uptime from the system group,
+    its MAC and traffic from its uplink, the first Ethernet interface."""
+    port = uplink(data)
+    return ApTruth(
+        mac=mac(data["if_mac"].get((port,))) if port else "",
+        name=text(scalar(data, "sys_name")),
+        up=True,
+        model=text(model),
+        serial=text(serial),
+        firmware=text(firmware),
+        ip="",
+        uptime_seconds=hundredths(scalar(data, "sys_uptime")),
+        clients=clients,
+        receive_bytes_total=octets(data, port, "in"),
+        transmit_bytes_total=octets(data, port, "out"),
+        radios=radios,
+        ssid_clients=ssid_clients,
+    )
+
+
 def _airmax_radio(data: Mapping[str, Table], key: Index) -> RadioTruth:
     if_index = number(data["radio_ifindex"].get(key))
     freq = number(data["radio_freq"].get(key))
@@ -327,32 +316,16 @@ def _airmax_radio(data: Mapping[str, Table], key: Index) -> RadioTruth:
 
 def airmax_truth(path: Path) -> ApTruth:
     data = read_columns(path, AIRMAX_COLUMNS)
-    port = uplink(data)
     radio_keys = set(data["radio_freq"]) | set(data["radio_power"]) | set(data["radio_ifindex"])
     radios = {radio.slot: radio for radio in (_airmax_radio(data, k) for k in radio_keys)}
-    ssids: dict[str, int] = defaultdict(int)
-    for key, ssid in data["wl_ssid"].items():
-        ssids[text(ssid)] += number(data["wl_stations"].get(key)) or 0
-    return ApTruth(
-        mac=mac(data["if_mac"].get((port,))) if port else "",
-        name=text(scalar(data, "sys_name")),
-        up=True,
-        model=text(_first_row(data["product"])),
-        serial="",
-        firmware=text(_first_row(data["version"])),
-        ip="",
-        uptime_seconds=_uptime(data),
-        clients=_sum(data["wl_stations"].values()),
-        receive_bytes_total=octets(data, port, "in"),
-        transmit_bytes_total=octets(data, port, "out"),
-        radios=radios,
-        ssid_clients=dict(ssids),
+    return _stand_alone_ap(
+        data,
+        radios,
+        model=_first_row(data["product"]),
+        firmware=_first_row(data["version"]),
+        clients=total(data["wl_stations"].values()),
+        ssid_clients=_ssid_clients(data, "wl_ssid", "wl_stations"),
     )
-
-
-def _uptime(data: Mapping[str, Table]) -> float | None:
-    ticks = number(scalar(data, "sys_uptime"))
-    return None if ticks is None else ticks / 100
 
 
 # --- Ubiquiti UniFi (UBNT-UniFi-MIB) ---------------------------------------------
@@ -383,21 +356,21 @@ UNIFI_COLUMNS = IF_COLUMNS | {
 def _unifi_radio(data: Mapping[str, Table], code: str, vaps: list[Index]) -> RadioTruth:
     first = vaps[0]
 
-    def total(column: str) -> int | None:
-        return _sum(data[column].get(vap) for vap in vaps)
+    def summed(column: str) -> int | None:
+        return total(data[column].get(vap) for vap in vaps)
 
     return RadioTruth(
         slot=code,
         band=UNIFI_BANDS.get(code, "unknown"),
-        clients=total("vap_stations"),
+        clients=summed("vap_stations"),
         channel=number(data["vap_channel"].get(first)),
         tx_power_dbm=number(data["vap_power"].get(first)),
         noise_floor_dbm=None,
         channel_utilization_ratio=None,
-        retries_total=total("vap_tx_retries"),
-        failures_total=total("vap_tx_errors"),
-        receive_bytes_total=total("vap_rx"),
-        transmit_bytes_total=total("vap_tx"),
+        retries_total=summed("vap_tx_retries"),
+        failures_total=summed("vap_tx_errors"),
+        receive_bytes_total=summed("vap_rx"),
+        transmit_bytes_total=summed("vap_tx"),
     )
 
 
@@ -426,8 +399,8 @@ def unifi_truth(path: Path) -> ApTruth:
         serial="",
         firmware=text(scalar(data, "ap_version")),
         ip=ipv4(scalar(data, "ap_ip")),
-        uptime_seconds=_uptime(data),
-        clients=_sum(data["vap_stations"].values()),
+        uptime_seconds=hundredths(scalar(data, "sys_uptime")),
+        clients=total(data["vap_stations"].values()),
         receive_bytes_total=wired("in", "uif_rx"),
         transmit_bytes_total=wired("out", "uif_tx"),
         radios={code: _unifi_radio(data, code, keys) for code, keys in vaps_by_radio.items()},
@@ -482,25 +455,15 @@ def mikrotik_truth(path: Path) -> ApTruth:
     data = read_columns(path, MIKROTIK_COLUMNS)
     keys = set(data["wl_clients"]) | set(data["wl_freq"]) | set(data["cm_clients"])
     radios = {radio.slot: radio for radio in (_mikrotik_radio(data, key) for key in keys)}
-    ssids: dict[str, int] = defaultdict(int)
-    for key, ssid in data["wl_ssid"].items():
-        ssids[text(ssid)] += number(data["wl_clients"].get(key)) or 0
-    port = uplink(data)
-    return ApTruth(
-        mac=mac(data["if_mac"].get((port,))) if port else "",
-        name=text(scalar(data, "sys_name")),
-        up=True,
-        model=text(scalar(data, "board")),
-        serial=text(scalar(data, "serial")),
-        firmware=text(scalar(data, "version")),
-        ip="",
-        uptime_seconds=_uptime(data),
+    return _stand_alone_ap(
+        data,
+        radios,
+        model=scalar(data, "board"),
+        serial=scalar(data, "serial"),
+        firmware=scalar(data, "version"),
         # No AP-level count in the MIB: the AP's clients are its radios'.
-        clients=_radio_clients_total(radios),
-        receive_bytes_total=octets(data, port, "in"),
-        transmit_bytes_total=octets(data, port, "out"),
-        radios=radios,
-        ssid_clients=dict(ssids),
+        clients=total(radio.clients for radio in radios.values()),
+        ssid_clients=_ssid_clients(data, "wl_ssid", "wl_clients"),
     )
 
 
@@ -536,153 +499,11 @@ def generic_truth(path: Path) -> ApTruth:
             receive_bytes_total=octets(data, key[0], "in"),
             transmit_bytes_total=octets(data, key[0], "out"),
         )
-    port = uplink(data)
-    return ApTruth(
-        mac=mac(data["if_mac"].get((port,))) if port else "",
-        name=text(scalar(data, "sys_name")),
-        up=True,
-        model=text(_first_row(data["product"])),
-        serial="",
-        firmware=text(_first_row(data["version"])),
-        ip="",
-        uptime_seconds=_uptime(data),
+    return _stand_alone_ap(
+        data,
+        radios,
+        model=_first_row(data["product"]),
+        firmware=_first_row(data["version"]),
         clients=None,
-        receive_bytes_total=octets(data, port, "in"),
-        transmit_bytes_total=octets(data, port, "out"),
-        radios=radios,
         ssid_clients={},
     )
-
-
-# --- comparing a scrape with the truth ---------------------------------------------
-
-RADIO_QUANTITIES = (
-    "clients",
-    "channel",
-    "tx_power_dbm",
-    "noise_floor_dbm",
-    "channel_utilization_ratio",
-    "retries_total",
-    "failures_total",
-    "receive_bytes_total",
-    "transmit_bytes_total",
-)
-AP_QUANTITIES = (
-    ("wifimon_ap_uptime_seconds", "uptime_seconds"),
-    ("wifimon_ap_clients", "clients"),
-    ("wifimon_ap_receive_bytes_total", "receive_bytes_total"),
-    ("wifimon_ap_transmit_bytes_total", "transmit_bytes_total"),
-)
-
-
-class Differences:
-    """Collects every mismatch so one run shows them all, not just the first."""
-
-    def __init__(self) -> None:
-        self.found: list[str] = []
-
-    def check(self, what: str, exported: float | None, expected: float | None) -> None:
-        if exported is None or expected is None:
-            same = exported == expected
-        else:  # scaled values (ticks/100, percent/100) may differ in the last bit
-            same = math.isclose(exported, expected, rel_tol=1e-12, abs_tol=1e-12)
-        if not same:
-            self.found.append(f"{what}: exported {exported}, recording says {expected}")
-
-    def equal(self, what: str, exported: object, expected: object) -> None:
-        if exported != expected:
-            self.found.append(f"{what}: exported {exported!r}, recording says {expected!r}")
-
-    def assert_none(self) -> None:
-        shown = "\n".join(self.found[:40])
-        assert not self.found, f"{len(self.found)} differences with the recording:\n{shown}"
-
-
-class ExportedAps:
-    """A scrape indexed by AP id: thousands of APs compare in linear time."""
-
-    def __init__(self, scrape: Scrape) -> None:
-        self.info: dict[str, Series] = {}  # by MAC label
-        self.by_ap: dict[tuple[str, str], list[Series]] = defaultdict(list)
-        self.radio_slots: dict[str, set[str]] = defaultdict(set)
-        for name, series_list in scrape.by_name.items():
-            for series in series_list:
-                ap = series.labels.get("ap")
-                if ap is not None:
-                    self.by_ap[(name, ap)].append(series)
-                if ap is not None and name.startswith("wifimon_radio_"):
-                    self.radio_slots[ap].add(series.labels["radio"])
-        for series in scrape.series("wifimon_ap_info"):
-            assert series.labels["mac"] not in self.info, f"two APs with MAC {series.labels['mac']}"
-            self.info[series.labels["mac"]] = series
-
-    def value(self, metric: str, ap: str, **labels: str) -> float | None:
-        found = [
-            series
-            for series in self.by_ap.get((metric, ap), [])
-            if all(series.labels.get(key) == want for key, want in labels.items())
-        ]
-        assert len(found) <= 1, f"{len(found)} series {metric}{{ap={ap}, {labels}}}"
-        return found[0].value if found else None
-
-    def radios(self, ap: str) -> set[str]:
-        """The ``radio`` labels of every radio series of ``ap``."""
-        return set(self.radio_slots.get(ap, set()))
-
-    def ssid_clients(self, ap: str) -> dict[str, float]:
-        found = self.by_ap.get(("wifimon_ssid_clients", ap), [])
-        return {series.labels["ssid"]: series.value for series in found}
-
-
-def compare_ap(
-    exported: ExportedAps,
-    info: Series,
-    ap: ApTruth,
-    labels: Mapping[str, str],
-    out: Differences,
-    *,
-    all_ssids: bool = True,
-) -> None:
-    """Everything wifimon exports for ``ap`` against the truth; ``labels`` are
-    the info labels the truth cannot know (vendor, controller, site...).
-    ``all_ssids=False`` accepts a subset of the SSIDs (each with the right
-    count), for an agent whose SSID table walk ends early."""
-    ap_id = info.labels["ap"]
-    where = f"AP {ap.mac or ap_id} ({ap_id})"
-    expected_info = {
-        "name": ap.name,
-        "model": ap.model,
-        "serial": ap.serial,
-        "firmware": ap.firmware,
-        "ip": ap.ip,
-        "mac": ap.mac,
-        **labels,
-    }
-    for key, expected in expected_info.items():
-        out.equal(f"{where} info {key}", info.labels.get(key), expected)
-    out.check(f"{where} up", exported.value("wifimon_ap_up", ap_id), float(ap.up))
-    for metric, quantity in AP_QUANTITIES:
-        out.check(f"{where} {metric}", exported.value(metric, ap_id), getattr(ap, quantity))
-    expected_ssids: dict[str, float | None] = {
-        ssid: float(clients) for ssid, clients in ap.ssid_clients.items()
-    }
-    ssids = exported.ssid_clients(ap_id)
-    if not all_ssids:
-        expected_ssids = {ssid: expected_ssids.get(ssid) for ssid in ssids}
-    out.equal(f"{where} SSID clients", ssids, expected_ssids)
-    out.equal(f"{where} radios", exported.radios(ap_id), set(ap.radios))
-    for slot, radio in ap.radios.items():
-        for quantity in RADIO_QUANTITIES:
-            metric = f"wifimon_radio_{quantity}"
-            value = exported.value(metric, ap_id, radio=slot, band=radio.band)
-            out.check(f"{where} radio {slot} {metric}", value, getattr(radio, quantity))
-
-
-def exported_clients_by_band(scrape: Scrape, aps: Iterable[str]) -> dict[str, float]:
-    """Sum of ``wifimon_radio_clients`` by band over the AP ids ``aps``."""
-    wanted = set(aps)
-    totals: dict[str, float] = defaultdict(float)
-    for series in scrape.series("wifimon_radio_clients"):
-        if series.labels["ap"] in wanted:
-            totals[series.labels["band"]] += series.value
-    return dict(totals)
