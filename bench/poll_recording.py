@@ -81,8 +81,10 @@ class CountingTransport:
         self.varbinds += len(result)
         return result
 
-    async def walk(self, target: SnmpTarget, root: Oid, max_rows: int = 100_000) -> list[VarBind]:
-        result = await self.inner.walk(target, root, max_rows)
+    async def walk(
+        self, target: SnmpTarget, root: Oid, max_rows: int = 100_000, *, unordered: bool = False
+    ) -> list[VarBind]:
+        result = await self.inner.walk(target, root, max_rows, unordered=unordered)
         self.varbinds += len(result)
         return result
 

@@ -58,7 +58,8 @@ async def _fetch_tables(
 
     async def walk(table: Table, column: str) -> None:
         async with gate:
-            rows = await transport.walk(target, table.spec.columns[column], max_rows)
+            root = table.spec.columns[column]
+            rows = await transport.walk(target, root, max_rows, unordered=table.spec.unordered)
         table.add_column(column, rows)
 
     async with asyncio.TaskGroup() as group:

@@ -272,7 +272,9 @@ async def _walk_tables(
 
     async def walk(name: str, root: Oid) -> None:
         async with gate:
-            rows = await transport.walk(target, root, max_rows)
+            # A recording should hold every row the agent has, even of a
+            # table it lists out of OID order; the output is sorted anyway.
+            rows = await transport.walk(target, root, max_rows, unordered=True)
         found.extend(rows)
         progress.add(len(rows))
         pending[name] -= 1

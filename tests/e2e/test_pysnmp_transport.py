@@ -29,7 +29,7 @@ from tests.support.agents import (
     free_udp_port,
     scripted_agent,
 )
-from wifimon.snmp.pysnmp_transport import RECEIVE_BUFFER_BYTES, PysnmpTransport
+from wifimon.snmp.pysnmp_transport import RECEIVE_BUFFER_BYTES, PysnmpTransport, _walk_step
 from wifimon.snmp.recorded import RecordedTransport
 from wifimon.snmp.snmprec import load_snmprec
 from wifimon.snmp.types import (
@@ -546,3 +546,20 @@ def test_snmpsim_serves_what_the_snmprec_parser_reads(cisco_controller: tuple[Ag
     recorded = run(RecordedTransport({target.name: varbinds}).walk(target, subtree))
     assert len(served) > 1000
     assert served == recorded
+
+
+def test_an_unordered_walk_follows_backward_steps_and_stops_at_a_loop() -> None:
+    root = (1, 3, 6, 1, 4, 1, 9)
+    rows = [
+        VarBind((*root, 5), SnmpValue(ValueKind.INTEGER, 1)),
+        VarBind((*root, 2), SnmpValue(ValueKind.INTEGER, 2)),  # backwards
+        VarBind((*root, 7), SnmpValue(ValueKind.INTEGER, 3)),
+        VarBind((*root, 5), SnmpValue(ValueKind.INTEGER, 1)),  # seen before: a loop
+    ]
+    ordered, ordered_done = _walk_step(rows, root, root)
+    assert [vb.oid[-1] for vb in ordered] == [5]
+    assert ordered_done
+    seen: set[tuple[int, ...]] = set()
+    unordered, unordered_done = _walk_step(rows, root, root, seen)
+    assert [vb.oid[-1] for vb in unordered] == [5, 2, 7]
+    assert unordered_done

@@ -476,10 +476,12 @@ class StallingTransport(RecordedTransport):
         super().__init__(agents)
         self.stalled, self.root = stalled, root
 
-    async def walk(self, target: SnmpTarget, root: Oid, max_rows: int = 100_000) -> list[VarBind]:
+    async def walk(
+        self, target: SnmpTarget, root: Oid, max_rows: int = 100_000, *, unordered: bool = False
+    ) -> list[VarBind]:
         if target.name == self.stalled and root[: len(self.root)] == self.root:
             await asyncio.Event().wait()  # only the target's budget ends this
-        return await super().walk(target, root, max_rows)
+        return await super().walk(target, root, max_rows, unordered=unordered)
 
 
 def test_a_target_over_its_budget_is_a_timeout_and_delays_no_other() -> None:

@@ -71,11 +71,15 @@ class TableSpec(Strict):
     OID, in order (e.g. ``{mac: mac, slot: int}``). ``columns`` maps short
     names to column OIDs (without index). ``where`` keeps only rows whose
     named column has one of the listed integer values (e.g. ifType 71).
+    ``unordered: true`` is for agents that return this table out of OID
+    order (Huawei's VAP table): its walks follow backward steps and stop
+    only at a repeated OID, instead of ending at the first step back.
     """
 
     index: dict[str, IndexType] = Field(default_factory=dict)
     columns: dict[str, Annotated[Oid, Field()]]
     where: dict[str, list[int]] = Field(default_factory=dict)
+    unordered: bool = False
 
     @field_validator("columns", mode="before")
     @classmethod

@@ -416,15 +416,25 @@ def _chunks(oids: Sequence[Oid], size: int) -> list[Sequence[Oid]]:
     return [oids[start : start + size] for start in range(0, len(oids), size)]
 
 
-def _walk_step(varbinds: Sequence[VarBind], root: Oid, cursor: Oid) -> tuple[list[VarBind], bool]:
-    """The varbinds of one reply that belong to the walk, and whether it is over."""
+def _walk_step(
+    varbinds: Sequence[VarBind], root: Oid, cursor: Oid, seen: set[Oid] | None = None
+) -> tuple[list[VarBind], bool]:
+    """The varbinds of one reply that belong to the walk, and whether it is over.
+
+    ``seen`` (unordered walks) holds every OID accepted so far: a backward
+    step is then followed, and only a repeat, a loop, ends the walk.
+    """
     accepted: list[VarBind] = []
     for varbind in varbinds:
         if varbind.value.kind.is_exception or varbind.oid[: len(root)] != root:
             return accepted, True
         if varbind.oid == cursor:
             continue  # a repeated varbind: ignore it
-        if varbind.oid < cursor:
+        if seen is not None:
+            if varbind.oid in seen:
+                return accepted, True  # the agent is looping
+            seen.add(varbind.oid)
+        elif varbind.oid < cursor:
             return accepted, True  # the agent went backwards: stop before looping
         accepted.append(varbind)
         cursor = varbind.oid
@@ -466,8 +476,11 @@ class PysnmpTransport:
             results.extend(await self._get_chunk(target, chunk))
         return results
 
-    async def walk(self, target: SnmpTarget, root: Oid, max_rows: int = 100_000) -> list[VarBind]:
+    async def walk(
+        self, target: SnmpTarget, root: Oid, max_rows: int = 100_000, *, unordered: bool = False
+    ) -> list[VarBind]:
         rows: list[VarBind] = []
+        seen: set[Oid] | None = set() if unordered else None
         cursor = root
         repetitions = max(1, target.max_repetitions)
         while len(rows) < max_rows:
@@ -480,11 +493,13 @@ class PysnmpTransport:
                 return rows  # how SNMPv1 says "end of MIB view"
             if response.error_status:
                 raise _error_for_status(response.error_status, response.error_index, _where(target))
-            fresh, finished = _walk_step(response.varbinds, root, cursor)
+            fresh, finished = _walk_step(response.varbinds, root, cursor, seen)
             rows.extend(fresh[: max_rows - len(rows)])
             if finished or not fresh:
                 break
             cursor = rows[-1].oid
+        if unordered:
+            rows.sort(key=lambda varbind: varbind.oid)
         return rows
 
     async def close(self) -> None:

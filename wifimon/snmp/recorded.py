@@ -108,7 +108,10 @@ class RecordedTransport:
         agent = await self._answering_agent(target, pdus)
         return [agent.get(oid, target.credentials.version) for oid in oids]
 
-    async def walk(self, target: SnmpTarget, root: Oid, max_rows: int = 100_000) -> list[VarBind]:
+    async def walk(
+        self, target: SnmpTarget, root: Oid, max_rows: int = 100_000, *, unordered: bool = False
+    ) -> list[VarBind]:
+        del unordered  # recordings are served in OID order
         agent = self._agents.get(target.name)
         rows = agent.subtree(root, max_rows) if agent is not None else []
         await self._answering_agent(target, self._walk_pdus(target, len(rows), max_rows))

@@ -163,6 +163,9 @@ class Transport(Protocol):
     an exception kind, not as an error. ``walk`` returns the subtree in OID
     order, stops at the end of the subtree, at ``endOfMibView``, at a
     non-increasing OID (a broken agent) or after ``max_rows`` varbinds.
+    With ``unordered`` (agents known to list a table out of OID order), a
+    backward step inside the subtree is followed instead, and only an OID
+    seen before ends the walk; the rows come back in OID order.
     """
 
     stats: TransportStats
@@ -170,7 +173,7 @@ class Transport(Protocol):
     async def get(self, target: SnmpTarget, oids: Sequence[Oid]) -> list[VarBind]: ...
 
     async def walk(
-        self, target: SnmpTarget, root: Oid, max_rows: int = 100_000
+        self, target: SnmpTarget, root: Oid, max_rows: int = 100_000, *, unordered: bool = False
     ) -> list[VarBind]: ...
 
     async def close(self) -> None: ...
