@@ -46,6 +46,17 @@ AP_INFO_LABELS = (
 )
 BANDS = ("2.4GHz", "5GHz", "6GHz", "unknown")
 POLL_ERROR_REASONS = ("timeout", "auth", "no_such_object", "decode", "unreachable", "other")
+INFLUX_WRITE_ERROR_KINDS = (
+    "timeout",
+    "unreachable",
+    "server_error",
+    "throttled",
+    "auth",
+    "not_found",
+    "rejected",
+    "other",
+)
+INFLUX_DROP_REASONS = ("spool_full", "spool_corrupt", "spool_unwritable", "queue_full")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +155,27 @@ CATALOGUE: tuple[Metric, ...] = (
        "Unix time of the last configuration reload attempt.", "seconds"),
     _m("wifimon_build_info", Kind.INFO, Entity.DAEMON, ("version", "python"),
        "wifimon build information."),
+    # --- the InfluxDB exporter
+    _m("wifimon_influxdb_points_written_total", C, Entity.DAEMON, (),
+       "Points the InfluxDB server accepted, replayed ones included."),
+    _m("wifimon_influxdb_points_queued", G, Entity.DAEMON, (),
+       "Points waiting in memory for their InfluxDB write."),
+    _m("wifimon_influxdb_points_spooled_total", C, Entity.DAEMON, (),
+       "Points written to the disk spool because InfluxDB was unreachable, failing or slow."),
+    _m("wifimon_influxdb_points_replayed_total", C, Entity.DAEMON, (),
+       "Points from the disk spool that the InfluxDB server accepted."),
+    _m("wifimon_influxdb_points_dropped_total", C, Entity.DAEMON, ("reason",),
+       "Points lost before InfluxDB accepted them, by reason: spool_full (the oldest), "
+       "spool_corrupt, spool_unwritable, queue_full."),
+    _m("wifimon_influxdb_spool_points", G, Entity.DAEMON, (),
+       "Points in the disk spool waiting to be replayed."),
+    _m("wifimon_influxdb_spool_bytes", G, Entity.DAEMON, (),
+       "Disk space the spool takes.", "bytes"),
+    _m("wifimon_influxdb_write_errors_total", C, Entity.DAEMON, ("kind",),
+       "Failed InfluxDB write requests by kind: timeout, unreachable, server_error, "
+       "throttled, auth, not_found, rejected, other."),
+    _m("wifimon_influxdb_last_write_success_timestamp_seconds", G, Entity.DAEMON, (),
+       "Unix time of the last write the InfluxDB server accepted.", "seconds"),
 )
 # fmt: on
 

@@ -20,7 +20,12 @@ from pathlib import Path
 
 from wifimon.config import Config, ConfigError, load_config
 from wifimon.counters import CounterReconciler
-from wifimon.exporting import Exporter, load_exporter_factories
+from wifimon.exporting import (
+    STATE_DIR_KEY,
+    Exporter,
+    exporter_samples,
+    load_exporter_factories,
+)
 from wifimon.profiles.registry import ProfileRegistry, default_registry
 from wifimon.scheduler import PollRound, PollTarget
 from wifimon.selfmetrics import DaemonMetrics
@@ -108,7 +113,9 @@ class Daemon:
             if factory is None:
                 log.error("exporter not installed", extra={"exporter": name})
                 continue
-            exporter = factory(settings, self.current)
+            exporter = factory(
+                {**settings, STATE_DIR_KEY: self.running.config.state_dir}, self.current
+            )
             await exporter.start()
             self.exporters.append(exporter)
 
@@ -181,6 +188,7 @@ class Daemon:
         daemon = self.metrics.samples(
             now, (h.up for h in self.rounds.health.values()), stats.requests, stats.retries
         )
+        daemon.extend(exporter_samples(self.exporters, now))
         self.snapshot = Snapshot(
             targets={snap.target: snap for snap in snapshots},
             daemon=tuple(daemon),

@@ -2,7 +2,8 @@
 
 Exporters live in the separate ``wifimon_exporters`` package and are found
 through the ``wifimon.exporters`` entry-point group, so the core never imports
-them. The daemon hands each one the newest ``Snapshot`` after every poll.
+them. The daemon hands each one the newest ``Snapshot`` after every poll, and
+adds the self-metrics of those that have some (``SelfReporting``) to it.
 """
 
 from __future__ import annotations
@@ -10,11 +11,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from importlib.metadata import entry_points
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from wifimon.snapshot import Snapshot
+from wifimon.snapshot import Sample, Snapshot
 
 ENTRY_POINT_GROUP = "wifimon.exporters"
+# Each exporter's settings also hold the daemon's ``state_dir`` under this key
+# (a ``Path``) for what must survive a restart; an exporter keeps its files in
+# a sub-folder named after itself, e.g. ``<state_dir>/influxdb``.
+STATE_DIR_KEY = "state_dir"
 
 log = logging.getLogger("wifimon.exporting")
 
@@ -27,6 +32,24 @@ class Exporter(Protocol):
     def publish(self, snapshot: Snapshot) -> None: ...
 
     async def stop(self) -> None: ...
+
+
+@runtime_checkable
+class SelfReporting(Protocol):
+    """An exporter with metrics of its own (daemon-entity catalogue entries,
+    e.g. ``wifimon_influxdb_points_written_total``); the daemon adds them to
+    the daemon samples of every snapshot it publishes."""
+
+    def samples(self, now: float) -> Iterable[Sample]: ...
+
+
+def exporter_samples(exporters: Iterable[Exporter], now: float) -> list[Sample]:
+    """The self-metrics of every exporter that has some, stamped ``now``."""
+    found: list[Sample] = []
+    for exporter in exporters:
+        if isinstance(exporter, SelfReporting):
+            found.extend(exporter.samples(now))
+    return found
 
 
 # An exporter is built from its own config section (already validated, as a

@@ -197,18 +197,31 @@ class InfluxDbExporter(StrictModel):
     """Organisation, e.g. ``"city"``; empty for servers without orgs."""
     bucket: Name
     """Bucket (or ``database/retention``), e.g. ``"wifi"``."""
+    rollup_bucket: str = ""
+    """Bucket for the hourly district rollups, e.g. ``"wifi-planning"`` (kept
+    longer than the raw data); empty: the rollups go to ``bucket`` too."""
     token: Secret | None = None
     """API token, e.g. ``${WIFIMON_INFLUX_TOKEN}``; none for open servers."""
     token_file: Path | None = None
     """File holding the token, e.g. ``secrets/influx-token``."""
     flush_interval: Duration = 10.0
-    """Seconds between two writes, e.g. ``10.0``."""
+    """Longest wait in seconds before a batch smaller than ``batch_size`` is
+    written anyway, e.g. ``10.0``."""
     batch_size: Annotated[int, between(1, 1_000_000)] = 5000
     """Most points per write request, e.g. ``5000``."""
     queue_size: Annotated[int, between(1, 100_000_000)] = 1_000_000
-    """Points kept while the server is down before the oldest are dropped."""
+    """Points held in memory while writes lag; beyond that (and whenever the
+    server fails) points go to the disk spool, e.g. ``1000000``."""
     timeout: Duration = 10.0
     """Seconds to wait for one write request, e.g. ``10.0``."""
+    gzip: bool = True
+    """Compress write requests, e.g. ``true`` (line protocol shrinks ~10x)."""
+    spool_max_bytes: Annotated[int, between(1 << 20, 1 << 50)] = 1 << 30
+    """Bytes of disk the spool under ``state_dir`` may take before its oldest
+    points are dropped (and counted), e.g. ``1073741824`` (1 GiB)."""
+    max_retry_delay: Duration = 60.0
+    """Longest wait in seconds between two attempts while the server fails,
+    e.g. ``60.0``; a refused token or unknown bucket is retried this often."""
 
 
 class StdoutExporter(StrictModel):
