@@ -216,10 +216,17 @@ def _start_prometheus(
     tcp = socket.SOCK_STREAM
     free = processes.port_is_free(PROMETHEUS_PORT, tcp)
     port = PROMETHEUS_PORT if free else processes.free_port(tcp)
-    children.append(
-        processes.start_prometheus(work, target, plan.interval, port, options.rules_dir)
-    )
+    rules = options.rules_dir or shipped_rules()
+    children.append(processes.start_prometheus(work, target, plan.interval, port, rules))
     return f"http://127.0.0.1:{port}"
+
+
+def shipped_rules() -> Path | None:
+    """The checkout's alert and recording rules (dashboards/prometheus), so
+    `--prometheus` shows the dead APs' alerts firing; None when wifimon runs
+    from an installed package without the repository."""
+    folder = Path(__file__).resolve().parents[1] / "dashboards" / "prometheus"
+    return folder if (folder / "alerts.rules.yml").is_file() else None
 
 
 def _record_pids(work: Path, children: list[processes.Child]) -> None:
