@@ -14,7 +14,15 @@ from wifimon.profiles.evaluate import Observation, PollData, observe
 from wifimon.profiles.registry import SYSTEM_SCALARS, ProfileRegistry
 from wifimon.profiles.schema import Profile
 from wifimon.profiles.tables import Table
-from wifimon.snmp.types import ErrorReason, SnmpError, SnmpTarget, SnmpValue, Transport, ValueKind
+from wifimon.snmp.types import (
+    ErrorReason,
+    SnmpError,
+    SnmpTarget,
+    SnmpValue,
+    Transport,
+    ValueKind,
+    WalkRows,
+)
 
 # Walks of one target run a few at a time: real controllers answer
 # concurrent requests, but a flood of them only queues inside the agent.
@@ -60,6 +68,8 @@ async def _fetch_tables(
         async with gate:
             root = table.spec.columns[column]
             rows = await transport.walk(target, root, max_rows, unordered=table.spec.unordered)
+        if isinstance(rows, WalkRows) and rows.cut:
+            table.malformed += 1  # the agent ended this column early: count the gap
         table.add_column(column, rows)
 
     async with asyncio.TaskGroup() as group:

@@ -556,10 +556,12 @@ def test_an_unordered_walk_follows_backward_steps_and_stops_at_a_loop() -> None:
         VarBind((*root, 7), SnmpValue(ValueKind.INTEGER, 3)),
         VarBind((*root, 5), SnmpValue(ValueKind.INTEGER, 1)),  # seen before: a loop
     ]
-    ordered, ordered_done = _walk_step(rows, root, root)
+    ordered, ordered_end = _walk_step(rows, root, root)
     assert [vb.oid[-1] for vb in ordered] == [5]
-    assert ordered_done
+    assert ordered_end == "cut"
     seen: set[tuple[int, ...]] = set()
-    unordered, unordered_done = _walk_step(rows, root, root, seen)
+    unordered, unordered_end = _walk_step(rows, root, root, seen)
     assert [vb.oid[-1] for vb in unordered] == [5, 2, 7]
-    assert unordered_done
+    assert unordered_end == "cut"
+    outside = [VarBind((1, 3, 6, 1, 5), SnmpValue(ValueKind.INTEGER, 1))]
+    assert _walk_step(outside, root, root) == ([], "end")

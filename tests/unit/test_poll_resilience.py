@@ -44,6 +44,7 @@ from wifimon.snmp.types import (
     SnmpValue,
     ValueKind,
     VarBind,
+    WalkRows,
 )
 
 BROKEN, HEALTHY = "wlc-broken", "wlc-healthy"
@@ -602,3 +603,29 @@ def test_log_lines_never_carry_a_secret(
         text = "\n".join(formatter.format(record) for record in caplog.records)
         assert not [secret for secret in SECRETS if secret in text]
     assert not [s for s in SECRETS for r in caplog.records if s in repr(vars(r))]
+
+
+class CuttingTransport(RecordedTransport):
+    """Walks of ``cut`` under ``root`` end early, as when an agent answers a
+    non-increasing OID: the rows so far come back marked ``cut``."""
+
+    def __init__(self, agents: Mapping[str, list[VarBind]], cut: str, root: Oid) -> None:
+        super().__init__(agents)
+        self.cut, self.root = cut, root
+
+    async def walk(
+        self, target: SnmpTarget, root: Oid, max_rows: int = 100_000, *, unordered: bool = False
+    ) -> list[VarBind]:
+        rows = await super().walk(target, root, max_rows, unordered=unordered)
+        if target.name != self.cut or root[: len(self.root)] != self.root:
+            return rows
+        shortened = WalkRows(rows[:1])
+        shortened.cut = True
+        return shortened
+
+
+def test_a_walk_the_agent_cuts_short_is_counted_as_a_gap() -> None:
+    root = column("ap", "name")
+    values = poll_with_healthy(CuttingTransport({BROKEN: HEALTHY_WALK}, BROKEN, root))
+    # One gap for the cut walk, and one per AP whose name never arrived.
+    assert_answered(values, missing=1 + 2)

@@ -41,6 +41,7 @@ from wifimon.snmp.types import (
     TransportStats,
     ValueKind,
     VarBind,
+    WalkRows,
 )
 
 DEFAULT_CONCURRENCY = 256
@@ -416,10 +417,15 @@ def _chunks(oids: Sequence[Oid], size: int) -> list[Sequence[Oid]]:
     return [oids[start : start + size] for start in range(0, len(oids), size)]
 
 
+WALK_END = "end"  # the subtree or the MIB view ended: the walk is complete
+WALK_CUT = "cut"  # the agent went backwards or looped: the walk stopped early
+
+
 def _walk_step(
     varbinds: Sequence[VarBind], root: Oid, cursor: Oid, seen: set[Oid] | None = None
-) -> tuple[list[VarBind], bool]:
-    """The varbinds of one reply that belong to the walk, and whether it is over.
+) -> tuple[list[VarBind], str | None]:
+    """The varbinds of one reply that belong to the walk, and whether and how
+    it is over (``WALK_END``, ``WALK_CUT`` or None to go on).
 
     ``seen`` (unordered walks) holds every OID accepted so far: a backward
     step is then followed, and only a repeat, a loop, ends the walk.
@@ -427,18 +433,18 @@ def _walk_step(
     accepted: list[VarBind] = []
     for varbind in varbinds:
         if varbind.value.kind.is_exception or varbind.oid[: len(root)] != root:
-            return accepted, True
+            return accepted, WALK_END
         if varbind.oid == cursor:
             continue  # a repeated varbind: ignore it
         if seen is not None:
             if varbind.oid in seen:
-                return accepted, True  # the agent is looping
+                return accepted, WALK_CUT  # the agent is looping
             seen.add(varbind.oid)
         elif varbind.oid < cursor:
-            return accepted, True  # the agent went backwards: stop before looping
+            return accepted, WALK_CUT  # the agent went backwards: stop before looping
         accepted.append(varbind)
         cursor = varbind.oid
-    return accepted, False
+    return accepted, None
 
 
 class PysnmpTransport:
@@ -479,7 +485,7 @@ class PysnmpTransport:
     async def walk(
         self, target: SnmpTarget, root: Oid, max_rows: int = 100_000, *, unordered: bool = False
     ) -> list[VarBind]:
-        rows: list[VarBind] = []
+        rows = WalkRows()
         seen: set[Oid] | None = set() if unordered else None
         cursor = root
         repetitions = max(1, target.max_repetitions)
@@ -493,11 +499,14 @@ class PysnmpTransport:
                 return rows  # how SNMPv1 says "end of MIB view"
             if response.error_status:
                 raise _error_for_status(response.error_status, response.error_index, _where(target))
-            fresh, finished = _walk_step(response.varbinds, root, cursor, seen)
+            fresh, end = _walk_step(response.varbinds, root, cursor, seen)
             rows.extend(fresh[: max_rows - len(rows)])
-            if finished or not fresh:
+            if end is not None or not fresh:
+                rows.cut = end == WALK_CUT
                 break
             cursor = rows[-1].oid
+        else:
+            rows.cut = True  # max_rows reached: an endless or oversized table
         if unordered:
             rows.sort(key=lambda varbind: varbind.oid)
         return rows

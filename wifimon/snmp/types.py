@@ -92,6 +92,14 @@ class VarBind:
     value: SnmpValue
 
 
+class WalkRows(list[VarBind]):
+    """A walk's rows. ``cut`` is True when the agent's answers ended the walk
+    early (an OID going backwards or repeating, or the row limit reached),
+    so the table may be incomplete and the poller counts a gap."""
+
+    cut: bool = False
+
+
 class ErrorReason(enum.Enum):
     """The closed set of poll error reasons of METRICS.md."""
 
