@@ -25,7 +25,13 @@ if __package__ in (None, ""):
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import dashboard as model
 
-from dashboards.generator import ap_detail, city_overview, district_trends, wifimon_health
+from dashboards.generator import (
+    ap_detail,
+    city_overview,
+    district_trends,
+    district_trends_influx,
+    wifimon_health,
+)
 
 OUTPUT_DIR = Path(__file__).resolve().parent / "grafana"
 
@@ -34,6 +40,7 @@ DASHBOARDS: dict[str, Callable[[], model.Dashboard]] = {
     "city-overview.json": city_overview.build,
     "access-point-detail.json": ap_detail.build,
     "district-trends.json": district_trends.build,
+    "district-trends-influxdb.json": district_trends_influx.build,
     "wifimon-health.json": wifimon_health.build,
 }
 

@@ -6,10 +6,13 @@ its line protocol is written with InfluxDB 1.6's ``/write`` (1.6 predates
 ``/api/v2/write``). Every query of ``influx_queries`` then runs with
 Grafana's macros expanded and must return the numbers an independent oracle
 computes from the same polls: per hour first, then aggregated per query.
+Last, every InfluxQL target of the generated Grafana dashboard runs as
+Grafana would send it, with the districts its variable lists.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 from collections.abc import Callable, Iterator
@@ -31,6 +34,7 @@ pytestmark = [
 ]
 
 DATABASE = "wifi"
+DASHBOARD = Path(__file__).resolve().parents[2] / "dashboards/grafana/district-trends-influxdb.json"
 DAY0 = 1_717_200_000  # 2024-06-01 00:00 UTC
 HOURS, POLLS_PER_HOUR, STEP = 48, 6, 600
 DISTRICTS = {"Old Town": 4, "Gare Nord": 2, "Rebberg, Süd": 3}
@@ -218,3 +222,28 @@ def test_one_selected_district_filters_the_others_out(influx: Influx1) -> None:
     query = render(panel("Peak clients by district"), DAY0, DAY0 + 86399, "1d", ["Rebberg, Süd"])
     (result,) = influx.query(query, DATABASE)
     assert [s["tags"]["district"] for s in result["series"]] == ["Rebberg, Süd"]
+
+
+def test_every_target_of_the_generated_dashboard_returns_data(influx: Influx1) -> None:
+    board = json.loads(DASHBOARD.read_text())
+    (variable,) = (v for v in board["templating"]["list"] if v["name"] == "district")
+    (listed,) = influx.query(variable["query"], DATABASE)
+    districts = sorted(row[1] for row in listed["series"][0]["values"])
+    assert districts == sorted(DISTRICTS)
+    targets = [
+        (panel, target)
+        for panel in board["panels"]
+        for target in panel.get("targets", [])
+        if target["datasource"]["type"] == "influxdb"
+    ]
+    assert len(targets) == len(PANELS)
+    for panel, target in targets:
+        assert target["rawQuery"] is True, panel["title"]
+        # The span is two days: Grafana's $__interval is the panel's minimum.
+        query = render(target["query"], DAY0, DAY0 + HOURS * 3600 - 1, panel["interval"], districts)
+        (result,) = influx.query(query, DATABASE)
+        series = result.get("series", [])
+        assert series, f"{panel['title']}: no data for {query}"
+        assert all(s["values"] for s in series), panel["title"]
+        if '"district"' in query.partition("GROUP BY")[2]:
+            assert {s["tags"]["district"] for s in series} == set(DISTRICTS), panel["title"]

@@ -4,8 +4,11 @@ Grafana itself is not installable here, so each dashboard is checked the
 ways that stand in for it: against Grafana's JSON Schemas (dashboard, each
 panel type's options, each Prometheus query, units), by a round trip through
 grafana-foundation-sdk, and by the rules of Grafana's dashboard linter that
-matter to us. Queries are executed against a real Prometheus in
-tests/e2e/test_dashboards_prometheus.py.
+matter to us. Checks of PromQL apply to the dashboards whose ``datasource``
+variable picks a Prometheus; the InfluxDB one gets its InfluxQL checks here.
+Queries are executed against a real Prometheus in
+tests/e2e/test_dashboards_prometheus.py and a real InfluxDB in
+tests/e2e/test_influxdb_planner_queries.py.
 """
 
 from __future__ import annotations
@@ -22,20 +25,27 @@ from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models import dashboard as model
 
 from dashboards import generate
-from dashboards.generator import promql
+from dashboards.generator import district_trends_influx, promql
 from dashboards.generator.common import DATASOURCE_UID, UID_AP
 from wifimon.catalogue import CATALOGUE, Kind
+from wifimon_exporters.influx_queries import MIN_INTERVAL, PANELS
 
 ROOT = Path(__file__).resolve().parents[2]
 GRAFANA_DIR = ROOT / "dashboards" / "grafana"
 RULES_DIR = ROOT / "dashboards" / "prometheus"
 SCHEMAS = ROOT.parent / "shared" / "reference" / "grafana-schemas"
-DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+# The data source each type of dashboard's `datasource` variable selects by default.
+DEFAULT_SOURCES = {"prometheus": DATASOURCE_UID, "influxdb": district_trends_influx.DATASOURCE_UID}
 # Series Prometheus writes itself about a scrape, which the health dashboard reads.
 PROMETHEUS_SERIES = frozenset({"up", "scrape_duration_seconds"})
 # Labels Prometheus adds (job, instance) or a histogram carries (le).
 PROMETHEUS_LABELS = frozenset({"job", "instance", "le"})
-GRAFANA_VARIABLES = frozenset({"__rate_interval", "__interval", "__range"})
+# Variables Grafana defines itself, per data source type.
+GRAFANA_VARIABLES = {
+    "prometheus": frozenset({"__rate_interval", "__interval", "__range"}),
+    "influxdb": frozenset({"timeFilter", "__interval"}),
+}
+INFLUXQL_RESULT_FORMATS = {"timeseries": "time_series", "table": "table"}
 RATE_FUNCTIONS = ("rate(", "irate(", "increase(")
 
 FILES = sorted(generate.DASHBOARDS)
@@ -45,6 +55,16 @@ FILES = sorted(generate.DASHBOARDS)
 def load(name: str) -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads((GRAFANA_DIR / name).read_text())
     return loaded
+
+
+def datasource_type(dashboard: Mapping[str, Any]) -> str:
+    """The plugin type its ``datasource`` variable offers, e.g. ``"prometheus"``."""
+    (source,) = (v for v in dashboard["templating"]["list"] if v["type"] == "datasource")
+    return str(source["query"])
+
+
+PROMETHEUS_FILES = [name for name in FILES if datasource_type(load(name)) == "prometheus"]
+INFLUXDB_FILES = [name for name in FILES if datasource_type(load(name)) == "influxdb"]
 
 
 @cache
@@ -109,7 +129,7 @@ def catalogue_labels() -> set[str]:
 
 
 def all_queries() -> Iterator[promql.PanelQuery]:
-    for name in FILES:
+    for name in PROMETHEUS_FILES:
         yield from promql.panel_queries(load(name))
 
 
@@ -158,7 +178,7 @@ def test_each_panels_options_and_field_config_match_its_panel_schema(name: str) 
     assert found == []
 
 
-@pytest.mark.parametrize("name", FILES)
+@pytest.mark.parametrize("name", PROMETHEUS_FILES)
 def test_each_query_matches_the_prometheus_query_schema(name: str) -> None:
     found = [
         f"panel {panel['id']} {target.get('refId')}: {error}"
@@ -167,6 +187,21 @@ def test_each_query_matches_the_prometheus_query_schema(name: str) -> None:
         for error in errors(target, "prometheus")
     ]
     assert found == []
+
+
+@pytest.mark.parametrize("name", INFLUXDB_FILES)
+def test_each_influxdb_panel_is_a_raw_influxql_query_of_the_planner_panels(name: str) -> None:
+    placed = [panel for panel in panels(load(name)) if panel["type"] != "row"]
+    assert [panel["title"] for panel in placed] == [planner.title for planner in PANELS]
+    for panel, planner in zip(placed, PANELS, strict=True):
+        assert panel["type"] == planner.kind, panel["id"]
+        assert panel["interval"] == MIN_INTERVAL, panel["id"]
+        assert panel["fieldConfig"]["defaults"]["unit"] == planner.unit, panel["id"]
+        (target,) = panel["targets"]
+        assert target["query"] == planner.influxql, panel["id"]
+        assert target["rawQuery"] is True, panel["id"]
+        assert target["resultFormat"] == INFLUXQL_RESULT_FORMATS[planner.kind], panel["id"]
+        assert "expr" not in target, panel["id"]
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -248,18 +283,19 @@ def test_the_datasource_variable_is_used_everywhere(name: str) -> None:
     variables = dashboard["templating"]["list"]
     (source,) = (v for v in variables if v["type"] == "datasource")
     assert source["name"] == "datasource"
-    assert source["query"] == "prometheus"
-    assert source["current"]["value"] == DATASOURCE_UID
+    kind = datasource_type(dashboard)
+    assert source["current"]["value"] == DEFAULT_SOURCES[kind]
+    datasource = {"type": kind, "uid": "${datasource}"}
     for variable in variables:
         if variable["type"] == "query":
-            assert variable["datasource"] == DATASOURCE, variable["name"]
+            assert variable["datasource"] == datasource, variable["name"]
     for panel in panels(dashboard):
         if panel["type"] == "row":
             continue
-        assert panel["datasource"] == DATASOURCE, panel["id"]
+        assert panel["datasource"] == datasource, panel["id"]
         assert panel["targets"], f"panel {panel['id']} has no query"
         for target in panel["targets"]:
-            assert target["datasource"] == DATASOURCE, (panel["id"], target["refId"])
+            assert target["datasource"] == datasource, (panel["id"], target["refId"])
 
 
 def test_rate_functions_use_the_rate_interval() -> None:
@@ -276,9 +312,12 @@ def test_rate_functions_use_the_rate_interval() -> None:
 def test_queries_use_only_variables_their_dashboard_defines() -> None:
     for name in FILES:
         dashboard = load(name)
-        defined = {v["name"] for v in dashboard["templating"]["list"]} | GRAFANA_VARIABLES
-        for query in promql.panel_queries(dashboard):
-            assert promql.variables_used(query.expr) <= defined, query
+        defined = {v["name"] for v in dashboard["templating"]["list"]}
+        defined |= GRAFANA_VARIABLES[datasource_type(dashboard)]
+        for panel in panels(dashboard):
+            for target in panel.get("targets", []):
+                text = target.get("expr", target.get("query"))
+                assert promql.variables_used(text) <= defined, (name, panel["id"], text)
         for variable in dashboard["templating"]["list"]:
             assert promql.variables_used(str(variable.get("query", ""))) <= defined
 
@@ -298,7 +337,7 @@ def test_every_metric_a_dashboard_names_is_in_the_catalogue_or_recorded() -> Non
     for query in all_queries():
         unknown = promql.names(query.expr).metrics - known
         assert not unknown, f"{query.dashboard} panel {query.panel_id}: {sorted(unknown)}"
-    for name in FILES:
+    for name in PROMETHEUS_FILES:
         for variable in load(name)["templating"]["list"]:
             if variable["type"] == "query":
                 expr = promql.label_values_query(variable["query"])
@@ -356,14 +395,21 @@ def test_the_city_map_reads_coordinates_status_and_clients() -> None:
     assert geomap["fieldConfig"]["defaults"]["links"], "a marker opens the AP detail"
 
 
-def test_the_provisioning_files_point_at_the_dashboards_and_the_fixed_datasource() -> None:
+def test_the_provisioning_files_point_at_the_dashboards_and_the_fixed_datasources() -> None:
     import yaml  # noqa: PLC0415 - only this test reads YAML
 
     provisioning = ROOT / "dashboards" / "provisioning"
-    (datasource_file,) = (provisioning / "datasources").glob("*.yaml")
-    sources = yaml.safe_load(datasource_file.read_text())["datasources"]
-    assert [s["uid"] for s in sources] == [DATASOURCE_UID]
-    assert sources[0]["type"] == "prometheus"
+    sources = {
+        source["uid"]: source
+        for path in sorted((provisioning / "datasources").glob("*.yaml"))
+        for source in yaml.safe_load(path.read_text())["datasources"]
+    }
+    assert {uid: s["type"] for uid, s in sources.items()} == {
+        uid: kind for kind, uid in DEFAULT_SOURCES.items()
+    }
+    influx = sources[district_trends_influx.DATASOURCE_UID]["jsonData"]
+    assert influx["version"] == "InfluxQL"
+    assert influx["dbName"] == "wifi-planning"
     (provider_file,) = (provisioning / "dashboards").glob("*.yaml")
     (provider,) = yaml.safe_load(provider_file.read_text())["providers"]
     assert provider["type"] == "file"
