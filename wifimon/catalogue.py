@@ -176,6 +176,12 @@ CATALOGUE: tuple[Metric, ...] = (
        "throttled, auth, not_found, rejected, other."),
     _m("wifimon_influxdb_last_write_success_timestamp_seconds", G, Entity.DAEMON, (),
        "Unix time of the last write the InfluxDB server accepted.", "seconds"),
+    _m("wifimon_influxdb_points_rejected_total", C, Entity.DAEMON, (),
+       "Points in batches the InfluxDB server refused for good (HTTP 400 malformed, 422 "
+       "field type conflict), parked under state_dir in influxdb/rejected/ instead of retried."),
+    _m("wifimon_influxdb_rejected_points_pruned_total", C, Entity.DAEMON, (),
+       "Rejected points whose parked file was removed, oldest first, to keep the rejected "
+       "folder within its bound."),
 )
 # fmt: on
 

@@ -3,8 +3,11 @@
 The writer thread sends the outbox's oldest batch once it is due, one
 request at a time. A failure is logged once per kind (not per attempt) and
 retried with exponential backoff up to ``max_retry_delay``; refusals that no
-retry fixes (bad token, unknown bucket, malformed data) wait the full
-``max_retry_delay`` every time. Meanwhile the outbox spools. At stop, memory
+retry fixes (bad token, unknown bucket) wait the full ``max_retry_delay``
+every time. Meanwhile the outbox spools. A batch the server refuses for good
+(HTTP 400 or 422: malformed, field type conflict) is parked in the
+``rejected_dir`` folder instead, counted, logged once per status, and the
+next batch goes at once: one bad batch never holds the others back. At stop, memory
 batches still due are sent while the server is healthy, for at most one
 ``timeout``; the rest waits in the spool for the next start.
 """
@@ -17,7 +20,8 @@ import threading
 import time
 from pathlib import Path
 
-from wifimon_exporters.influx_outbox import Outbox
+from wifimon_exporters.influx_outbox import Flight, Outbox
+from wifimon_exporters.influx_rejected import RejectedStore
 from wifimon_exporters.influx_spool import Spool
 from wifimon_exporters.influx_stats import InfluxStats
 from wifimon_exporters.influx_writer import Sender, WriteOutcome
@@ -39,6 +43,7 @@ class Channel:
         spool_dir: Path,
         stats: InfluxStats,
         *,
+        rejected_dir: Path,
         batch_size: int,
         queue_size: int,
         flush_interval: float,
@@ -49,6 +54,7 @@ class Channel:
         self.name, self.sender, self.stats = name, sender, stats
         self.timeout, self.max_retry_delay = timeout, max_retry_delay
         self.spool = Spool(spool_dir, spool_max_bytes)
+        self.rejected = RejectedStore(rejected_dir)
         self.outbox = Outbox(
             self.spool,
             stats,
@@ -61,6 +67,7 @@ class Channel:
         self._stop_deadline = 0.0
         self._failures = 0
         self._reported: str | None = None
+        self._rejections_reported: set[int] = set()  # statuses already logged
         self._retry_at = 0.0
 
     def recover(self) -> None:
@@ -119,8 +126,40 @@ class Channel:
         if flight is None:
             return
         outcome = self.sender.write(flight.body)
+        if outcome.unacceptable:
+            self._reject(flight, outcome)
+            return
         self.outbox.complete(flight, outcome.ok, time.time())
         self._account(outcome)
+
+    def _reject(self, flight: Flight, outcome: WriteOutcome) -> None:
+        """Park ``flight``'s lines and move on; the server answers, so no backoff."""
+        self.stats.errors["rejected"] += 1
+        try:
+            parked, pruned = self.rejected.park(flight.body)
+        except OSError as error:
+            # Still refused for good: holding it would block everything behind it.
+            log.error(
+                "cannot keep a rejected InfluxDB batch in %s: %s", self.rejected.directory, error
+            )
+            where = "lost (it could not be written)"
+        else:
+            self.stats.rejected_pruned += pruned
+            where = f"kept in {parked}"
+        self.outbox.reject(flight)
+        self._retry_at = 0.0
+        if outcome.status in self._rejections_reported:
+            log.debug("InfluxDB rejected another batch of %d points: %s", flight.points, where)
+            return
+        self._rejections_reported.add(outcome.status)
+        log.error(
+            "%s; the batch of %d points is %s and later batches go on "
+            "(further HTTP %d rejections are only counted)",
+            self.sender.describe(outcome),
+            flight.points,
+            where,
+            outcome.status,
+        )
 
     def _wait_until_due(self) -> bool:
         """Sleep until a batch is due and no backoff holds it; False: time to stop."""

@@ -14,6 +14,10 @@ memory batch, go to the spool in order. When the writer has replayed the
 spool to its end, memory mode resumes. A memory batch still in flight when
 a spill happens is spooled too and acknowledged in the spool if it then
 succeeds, so it is neither lost nor sent twice.
+
+A batch the server refuses for good (``reject``) leaves the outbox as an
+accepted one does, acknowledged in the spool if it has a place there, but
+is counted as rejected: the channel has parked its lines on disk.
 """
 
 from __future__ import annotations
@@ -161,11 +165,27 @@ class Outbox:
                 self.refresh_gauges()
                 self.condition.notify_all()
 
+    def reject(self, flight: Flight) -> None:
+        """``flight`` will never be accepted (its lines are parked): let the next one go."""
+        with self.condition:
+            try:
+                self.stats.rejected += flight.points
+                self._settle(flight)
+            finally:
+                self.flight = None
+                self._count_corrupt()
+                self.refresh_gauges()
+                self.condition.notify_all()
+
     def _accepted(self, flight: Flight, now: float) -> None:
         self.stats.written += flight.points
         self.stats.last_success = now
         if flight.lines is None:
             self.stats.replayed += flight.points
+        self._settle(flight)
+
+    def _settle(self, flight: Flight) -> None:
+        """``flight`` is done with: off the spool too, if it is still there."""
         if flight.read is not None and not flight.dropped:
             self.spool.ack(flight.read)
         if self.spool.empty:

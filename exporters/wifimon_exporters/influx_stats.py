@@ -23,6 +23,8 @@ class InfluxStats:
     written: int = 0
     spooled: int = 0
     replayed: int = 0
+    rejected: int = 0  # refused for good by the server, parked in rejected/
+    rejected_pruned: int = 0  # of those, removed again by rejected/'s bound
     dropped: dict[str, int] = field(default_factory=lambda: _zeros(INFLUX_DROP_REASONS))
     errors: dict[str, int] = field(default_factory=lambda: _zeros(INFLUX_WRITE_ERROR_KINDS))
     last_success: float = 0.0
@@ -38,6 +40,8 @@ class InfluxStats:
             one("wifimon_influxdb_points_replayed_total", self.replayed),
             one("wifimon_influxdb_spool_points", spool_points),
             one("wifimon_influxdb_spool_bytes", spool_bytes),
+            one("wifimon_influxdb_points_rejected_total", self.rejected),
+            one("wifimon_influxdb_rejected_points_pruned_total", self.rejected_pruned),
         ]
         out += [
             one("wifimon_influxdb_points_dropped_total", count, reason)

@@ -25,6 +25,9 @@ log = logging.getLogger("wifimon.exporters.influxdb")
 
 # Kinds that no retry will fix until someone changes the config or the server.
 PERMANENT_KINDS = frozenset({"auth", "not_found", "rejected"})
+# Answers about the batch itself (400 malformed line protocol, 422 a field type
+# conflict): it will never be accepted, so it is parked and the next one sent.
+UNACCEPTABLE_STATUSES = frozenset({400, 422})
 MAX_DETAIL_CHARS = 200
 # The generated client declares its enum values as plain strings.
 SECONDS = cast(WritePrecision, WritePrecision.S)
@@ -46,6 +49,11 @@ class WriteOutcome:
     @property
     def permanent(self) -> bool:
         return self.kind in PERMANENT_KINDS
+
+    @property
+    def unacceptable(self) -> bool:
+        """The server refuses this batch for good; later batches may well pass."""
+        return self.kind == "rejected" and self.status in UNACCEPTABLE_STATUSES
 
 
 class Sender(Protocol):

@@ -15,7 +15,9 @@ another bucket (one with a longer retention), a second one for the rollups.
 Each outbox keeps up to ``queue_size`` points in memory and spools the rest
 to disk under ``<state_dir>/influxdb/``: on a failed or slow write and at
 stop. Spooled points are replayed in order once the server answers again,
-also after a restart. The token is never logged.
+also after a restart. A batch the server refuses for good (HTTP 400/422) is
+parked in ``<state_dir>/influxdb/rejected/`` (``rejected-rollups/`` for the
+rollup bucket) and the next one sent. The token is never logged.
 """
 
 from __future__ import annotations
@@ -60,10 +62,10 @@ class InfluxExporter:
         self.directory = directory
         self.stats = InfluxStats()
         make_sender = senders or self._influx_sender
-        self.raw = self._channel(config.bucket, make_sender, "spool")
+        self.raw = self._channel(config.bucket, make_sender, "")
         self.rollups = self.raw
         if config.rollup_bucket and config.rollup_bucket != config.bucket:
-            self.rollups = self._channel(config.rollup_bucket, make_sender, "spool-rollups")
+            self.rollups = self._channel(config.rollup_bucket, make_sender, "-rollups")
         self.channels = [self.raw] if self.rollups is self.raw else [self.raw, self.rollups]
         self.rollup = DistrictRollup(directory / "rollup.json")
         self.encoder = SnapshotEncoder(self.rollup)
@@ -85,13 +87,15 @@ class InfluxExporter:
             gzip=self.config.gzip,
         )
 
-    def _channel(self, bucket: str, make_sender: SenderFactory, folder: str) -> Channel:
+    def _channel(self, bucket: str, make_sender: SenderFactory, suffix: str) -> Channel:
+        """The channel of ``bucket``, its folders ``spool<suffix>`` and ``rejected<suffix>``."""
         config = self.config
         return Channel(
             bucket,
             make_sender(bucket),
-            self.directory / folder,
+            self.directory / f"spool{suffix}",
             self.stats,
+            rejected_dir=self.directory / f"rejected{suffix}",
             batch_size=config.batch_size,
             queue_size=config.queue_size,
             flush_interval=config.flush_interval,

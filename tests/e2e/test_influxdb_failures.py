@@ -5,7 +5,9 @@ The exporter runs in this process, fed synthetic polls, over real HTTP on
 answers) stands in for the refusals VictoriaMetrics never makes (it has no
 tokens and no buckets), and a real VictoriaMetrics then receives what the
 spool kept, to prove nothing was lost, or, with a spool too small for the
-outage, that exactly the oldest points were dropped and counted.
+outage, that exactly the oldest points were dropped and counted. A stub in
+front of VictoriaMetrics that refuses some batches for good (400, 422) shows
+them parked in ``rejected/`` while every other batch lands, in order.
 """
 
 from __future__ import annotations
@@ -108,8 +110,6 @@ REFUSALS = [
             "refuses the token"),
     Refusal(404, b'{"code":"not found","message":"bucket not found"}', "not_found",
             "has no bucket 'wifi' in org 'city'"),
-    Refusal(400, b'{"code":"invalid","message":"unable to parse"}', "rejected",
-            "rejects the data (HTTP 400: unable to parse)"),
     Refusal(500, b'{"code":"internal error","message":"boom"}', "server_error",
             "fails (HTTP 500: boom)"),
     Refusal(0, b"", "timeout", "did not answer within 0.5 s"),
@@ -160,6 +160,72 @@ def test_a_refusing_or_silent_server_is_reported_once_and_loses_nothing(
         for ap in range(20)
     }
     assert recovered.stats.replayed == 6 * 20
+
+
+PARKED = [
+    Refusal(400, b'{"code":"invalid","message":"unable to parse"}', "rejected",
+            "rejects the data (HTTP 400: unable to parse)"),
+    Refusal(422, b'{"code":"unprocessable entity","message":"field type conflict"}', "rejected",
+            "rejects the data (HTTP 422: field type conflict)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("refusal", PARKED, ids=lambda refusal: str(refusal.status))
+def test_a_batch_refused_for_good_is_parked_and_every_later_one_lands_in_order(
+    vm: VictoriaMetrics, tmp_path: Path, caplog: pytest.LogCaptureFixture, refusal: Refusal
+) -> None:
+    status, body, _, message = refusal
+    site = f"parked-{status}"
+    poisoned = (3, 5)  # polls whose batch the server refuses; one batch per poll
+
+    async def scenario(url: str) -> InfluxExporter:
+        target = exporter(url, tmp_path, batch_size=20)
+        await target.start()
+        await feed(target, range(8), site, pause=0.25)
+        await asyncio.to_thread(wait_for, lambda: target.idle or None, 30, "sent")
+        await target.stop()
+        return target
+
+    markers = [f"clients={number * 1000}i".encode() for number in poisoned]
+    with (
+        caplog.at_level(logging.DEBUG),
+        stub_server(status, body, refuse=markers, upstream=vm.url) as stub,
+    ):
+        target = asyncio.run(scenario(stub.url))
+
+    def numbers(batch: bytes) -> list[int]:
+        return [
+            int(line.split(b"clients=")[1].split(b"i")[0]) // 1000 for line in batch.split(b"\n")
+        ]
+
+    # Parked whole, one file per refused batch, exactly the lines that were sent.
+    refused = [
+        batch for batch, answer in zip(stub.bodies, stub.answers, strict=True) if answer == status
+    ]
+    parked = sorted((tmp_path / "influxdb" / "rejected").glob("*.lp"))
+    assert [path.read_bytes() for path in parked] == [batch + b"\n" for batch in refused]
+    assert [sorted(set(numbers(batch))) for batch in refused] == [[3], [5]]
+    assert all(len(path.read_bytes().splitlines()) == 20 for path in parked)
+    # Everything else was sent once, in poll order, and landed.
+    accepted = [
+        batch for batch, answer in zip(stub.bodies, stub.answers, strict=True) if answer == 204
+    ]
+    assert [numbers(batch)[0] for batch in accepted] == [0, 1, 2, 4, 6, 7]
+    assert len(stub.bodies) == 8, "no batch was retried"
+    assert clients_in(vm, site) == {
+        (f"ap-{ap}", START + number): [number * 1000 + ap]
+        for number in range(8)
+        if number not in poisoned
+        for ap in range(20)
+    }
+    stats = target.stats
+    assert (stats.rejected, stats.errors["rejected"], stats.written) == (40, 2, 120)
+    assert (stats.spooled, sum(stats.dropped.values()), stats.rejected_pruned) == (0, 0, 0)
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1, errors
+    assert message in errors[0]
+    assert str(parked[0]) in errors[0]
+    assert all(TOKEN not in r.getMessage() for r in caplog.records)
 
 
 def test_an_outage_longer_than_the_spool_drops_the_oldest_and_counts_them(

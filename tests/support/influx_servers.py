@@ -9,11 +9,14 @@
 - InfluxDB 1.6 (Debian ``influxdb``) answers InfluxQL on ``/query`` and line
   protocol on ``/write``; it predates ``/api/v2/write``.
 - ``stub_server`` is a tiny HTTP server answering every request with one
-  status (or never answering), for the refusals VictoriaMetrics never makes.
+  status (or never answering), for the refusals VictoriaMetrics never makes;
+  with ``refuse``, only bodies holding a marker get the status and the
+  rest are passed on to a real server (``upstream``).
 """
 
 from __future__ import annotations
 
+import gzip
 import http.server
 import json
 import os
@@ -24,7 +27,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,26 +210,62 @@ def running_influx1(directory: Path) -> Iterator[Influx1]:
 @dataclass
 class StubServer:
     """Answers every request with ``status`` and ``body``; ``requests`` counts them.
-    With ``status`` 0 it accepts the connection and never answers."""
+    With ``status`` 0 it accepts the connection and never answers. ``bodies``
+    (gunzipped) and ``answers`` (the status each got) are in arrival order."""
 
     url: str
     status: int
     requests: int = 0
     paths: list[str] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
+    bodies: list[bytes] = field(default_factory=list)
+    answers: list[int] = field(default_factory=list)
+
+
+def _forward(url: str, data: bytes, headers: dict[str, str]) -> int:
+    """POST ``data`` as it came (gzip and all) to ``url``; the status it gets."""
+    passed = {
+        name: value
+        for name, value in headers.items()
+        if name.lower() in ("content-type", "content-encoding", "authorization")
+    }
+    request = urllib.request.Request(url, data=data, headers=passed)  # noqa: S310 - loopback
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            response.read()
+            status: int = response.status
+            return status
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 @contextmanager
-def stub_server(status: int, body: bytes = b"") -> Iterator[StubServer]:
+def stub_server(
+    status: int, body: bytes = b"", *, refuse: Collection[bytes] = (), upstream: str = ""
+) -> Iterator[StubServer]:
+    """With ``refuse``, only bodies holding one of its markers get ``status``;
+    the others are passed on to ``upstream`` and answered as it answers."""
     release = threading.Event()
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # name fixed by BaseHTTPRequestHandler
             length = int(self.headers.get("Content-Length", "0"))
-            self.rfile.read(length)
+            data = self.rfile.read(length)
+            plain = (
+                gzip.decompress(data) if self.headers.get("Content-Encoding") == "gzip" else data
+            )
             stub.requests += 1
             stub.paths.append(self.path)
             stub.headers.append(dict(self.headers.items()))
+            stub.bodies.append(plain)
+            if refuse and not any(marker in plain for marker in refuse):
+                answer = _forward(upstream + self.path, data, dict(self.headers.items()))
+                stub.answers.append(answer)
+                self.send_response(answer)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            stub.answers.append(stub.status)
             if stub.status == 0:
                 release.wait(60)  # hold the connection open, never answer
                 return

@@ -202,3 +202,69 @@ def test_rollups_go_to_their_own_bucket_when_one_is_named(tmp_path: Path) -> Non
     assert rollup.startswith("wifimon_district_hourly,district=Gare aps=1i,aps_up=1i")
     assert all(line.startswith("wifimon_ap,") for line in writers["wifi"].lines())
     assert len(writers["wifi"].lines()) == 3
+
+
+class PickyWriter(ScriptedWriter):
+    """Accepts every body except those holding one of ``poison``: HTTP 400 for good."""
+
+    def __init__(self, *poison: str) -> None:
+        super().__init__()
+        self.poison = poison
+        self.refused: list[bytes] = []
+
+    def write(self, body: bytes) -> WriteOutcome:
+        if any(marker.encode() in body for marker in self.poison):
+            self.refused.append(body)
+            return WriteOutcome("rejected", 400, "unable to parse 'x': bad timestamp")
+        return super().write(body)
+
+    def describe(self, outcome: WriteOutcome) -> str:
+        return f"scripted {outcome.kind} (HTTP {outcome.status}: {outcome.detail})"
+
+
+def test_a_batch_refused_for_good_is_parked_and_the_rest_goes_on_in_order(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Polls 0-3 are spooled by an outage, 4-7 are sent from memory; 2 and 6 are refused.
+    failing = ScriptedWriter(WriteOutcome("unreachable", 0, "ConnectionRefused"))
+    first = InfluxExporter(config(batch_size=1), tmp_path, lambda bucket: failing)
+    picky = PickyWriter("clients=2i", "clients=6i")
+    second = InfluxExporter(config(batch_size=1), tmp_path, lambda bucket: picky)
+
+    async def scenario() -> None:
+        await first.start()
+        for poll in range(4):
+            first.publish(snapshot(poll))
+        await first.stop()
+        await second.start()
+        await asyncio.to_thread(wait_until, lambda: second.raw.spool.empty)
+        for poll in range(4, 8):
+            second.publish(snapshot(poll))
+        await asyncio.to_thread(wait_until, lambda: second.stats.written == 6)
+        await second.stop()
+
+    with caplog.at_level(logging.DEBUG, logger="wifimon.exporters.influxdb"):
+        asyncio.run(scenario())
+    clients = [line.split(" ")[1] for line in picky.lines()]
+    assert clients == [f"clients={n}i" for n in (0, 1, 3, 4, 5, 7)]
+    parked = second.raw.rejected.files()
+    assert [path.read_bytes() for path in parked] == [body + b"\n" for body in picky.refused]
+    assert [path.read_text().split(" ")[1] for path in parked] == ["clients=2i", "clients=6i"]
+    assert all(path.parent == tmp_path / "rejected" for path in parked)
+    assert (second.stats.rejected, second.stats.errors["rejected"]) == (2, 2)
+    assert (second.stats.written, second.stats.replayed) == (6, 3)
+    assert sum(second.stats.dropped.values()) == 0
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    rejections = [message for message in errors if "rejected" in message]
+    assert len(rejections) == 1
+    assert "HTTP 400: unable to parse 'x': bad timestamp" in rejections[0]
+    assert str(parked[0]) in rejections[0]
+    rejected = {
+        sample.metric.name: sample.value
+        for sample in second.samples(0.0)
+        if "rejected" in sample.metric.name
+    }
+    assert rejected == {
+        "wifimon_influxdb_points_rejected_total": 2,
+        "wifimon_influxdb_rejected_points_pruned_total": 0,
+    }

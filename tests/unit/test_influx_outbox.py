@@ -101,10 +101,32 @@ def test_a_batch_in_flight_during_a_spill_is_neither_lost_nor_sent_twice(tmp_pat
     assert sent == numbered(0, 35)
 
 
+def test_a_rejected_batch_leaves_memory_or_spool_and_the_next_one_follows(tmp_path: Path) -> None:
+    outbox = make(tmp_path, queue=20)
+    outbox.put(numbered(0, 5))
+    flight = outbox.take()
+    assert flight is not None
+    outbox.put(numbered(5, 30))  # spilled while it flies: it has a place in the spool too
+    outbox.reject(flight)
+    assert outbox.stats.rejected == 5
+    assert outbox.spool_points == 30
+    replayed = outbox.take()
+    assert replayed is not None
+    assert body_lines(replayed.body) == numbered(5, 5)
+    outbox.reject(replayed)  # from the spool: acknowledged there, not sent again
+    sent = []
+    while (next_flight := outbox.take()) is not None:
+        sent += body_lines(next_flight.body)
+        outbox.complete(next_flight, accepted=True, now=0.0)
+    assert sent == numbered(10, 25)
+    assert (outbox.stats.rejected, outbox.stats.written) == (10, 25)
+    assert outbox.spool.empty
+
+
 OPERATIONS = st.lists(
     st.one_of(
         st.tuples(st.just("put"), st.integers(1, 30)),
-        st.tuples(st.sampled_from(["take", "accept", "refuse", "tick"]), st.just(0)),
+        st.tuples(st.sampled_from(["take", "accept", "refuse", "reject", "tick"]), st.just(0)),
     ),
     max_size=80,
 )
@@ -112,7 +134,7 @@ OPERATIONS = st.lists(
 
 @settings(max_examples=150, deadline=None)
 @given(OPERATIONS)
-def test_whatever_happens_every_line_is_accepted_once_and_in_order(
+def test_whatever_happens_every_line_is_accepted_or_rejected_once_and_in_order(
     operations: list[tuple[str, int]],
 ) -> None:
     clock = Clock()
@@ -120,6 +142,7 @@ def test_whatever_happens_every_line_is_accepted_once_and_in_order(
         outbox = make(Path(directory), batch=7, queue=25, clock=clock)
         put = 0
         sent: list[str] = []
+        parked: list[str] = []
         flight = None
         for operation, count in operations:
             if operation == "put":
@@ -132,6 +155,10 @@ def test_whatever_happens_every_line_is_accepted_once_and_in_order(
                 if operation == "accept":
                     sent += body_lines(flight.body)
                 flight = None
+            elif operation == "reject" and flight is not None:
+                outbox.reject(flight)
+                parked += body_lines(flight.body)
+                flight = None
             elif operation == "tick":
                 clock.now += 4.0
         if flight is not None:
@@ -141,8 +168,10 @@ def test_whatever_happens_every_line_is_accepted_once_and_in_order(
         while (flight := outbox.take()) is not None:
             outbox.complete(flight, accepted=True, now=0.0)
             sent += body_lines(flight.body)
-        assert sent == numbered(0, put)
-        assert outbox.stats.written == put
+        everything = numbered(0, put)
+        assert sent == [line for line in everything if line not in parked]
+        assert sorted(sent + parked, key=everything.index) == everything
+        assert (outbox.stats.written, outbox.stats.rejected) == (len(sent), len(parked))
         assert outbox.spool.empty
         assert outbox.queued == 0
         outbox.spool.close()
