@@ -5,7 +5,8 @@ VENV := .venv
 SIMVENV := .venv-snmpsim
 BIN := $(VENV)/bin
 # Debian packages the tests and the sandbox need (real agents and servers).
-APT_PACKAGES := snmpd snmp python3-gdbm python3-venv prometheus victoria-metrics influxdb prometheus-alertmanager
+APT_PACKAGES := snmpd snmp python3-gdbm python3-venv prometheus victoria-metrics influxdb \
+	prometheus-alertmanager chromium
 
 .PHONY: setup system-packages lint format typecheck unit test run run-recording clean
 

@@ -7,6 +7,7 @@ import json
 import os
 import secrets
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -266,6 +267,94 @@ def demo(  # noqa: PLR0917 - click passes every option
         work_dir=work_dir,
         snmp_port=snmp_port,
         duration=duration,
+    )
+    sys.exit(code)
+
+
+SOURCE_OPTION = click.option(
+    "--source",
+    type=click.Choice(["prometheus", "influxdb"]),
+    required=True,
+    help="Where the history lives: a Prometheus-compatible API or InfluxDB's hourly rollups.",
+)
+OUT_OPTION = click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Folder to write into (created if missing).",
+)
+STEP_OPTION = click.option(
+    "--step", type=float, help="Query resolution in seconds (default: chosen from the period)."
+)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@main.command("report")
+@SOURCE_OPTION
+@click.argument("url")
+@click.option("--from", "start", type=click.DateTime(), required=True, help="Period start (UTC).")
+@click.option("--to", "end", type=click.DateTime(), required=True, help="Period end (UTC).")
+@click.option("--district", help="Only this district.")
+@OUT_OPTION
+@STEP_OPTION
+def report(  # noqa: PLR0917 - click passes every option
+    source: str,
+    url: str,
+    start: datetime,
+    end: datetime,
+    district: str | None,
+    out: Path,
+    step: float | None,
+) -> None:
+    """Planner report for a period: report.html, districts.csv and aps.csv.
+
+    URL is e.g. http://prometheus:9090 or http://influx:8086/wifi-planning.
+    Figures are compared with the previous period of the same length.
+    """
+    from wifimon.report import run_report  # noqa: PLC0415 - keeps `--help` fast
+
+    sys.exit(run_report(source, url, _utc(start), _utc(end), district, out, step=step))
+
+
+@main.command("opendata")
+@SOURCE_OPTION
+@click.argument("url")
+@click.option(
+    "--period",
+    type=click.Choice(["day", "week", "month"]),
+    default="month",
+    show_default=True,
+    help="The last complete day, week or month.",
+)
+@click.option(
+    "--threshold",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    help="Client counts below this are suppressed so no person can be singled out.",
+)
+@click.option("--include-aps", is_flag=True, help="Also publish per-AP figures (off by default).")
+@OUT_OPTION
+@STEP_OPTION
+def opendata(  # noqa: PLR0917 - click passes every option
+    source: str,
+    url: str,
+    period: str,
+    threshold: int,
+    include_aps: bool,
+    out: Path,
+    step: float | None,
+) -> None:
+    """District-level usage as CSV and JSON with a data dictionary, for an open-data portal."""
+    from wifimon.report import run_opendata  # noqa: PLC0415 - keeps `--help` fast
+    from wifimon.report.opendata import period_bounds  # noqa: PLC0415
+
+    start, end = period_bounds(period, datetime.now(UTC))
+    code = run_opendata(
+        source, url, start, end, out, threshold=threshold, include_aps=include_aps, step=step
     )
     sys.exit(code)
 

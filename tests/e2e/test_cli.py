@@ -247,3 +247,22 @@ def test_an_exporter_this_installation_lacks_is_refused(tmp_path: Path) -> None:
     else:
         assert result.returncode == 2
         assert "exporters.influxdb: not available" in result.stderr
+
+
+def test_report_against_an_unreachable_source_exits_1_with_a_clear_error(tmp_path: Path) -> None:
+    closed = free_tcp_port()  # nothing listens there
+    result = wifimon(
+        "report",
+        "--source",
+        "prometheus",
+        f"http://127.0.0.1:{closed}",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-08",
+        "--out",
+        str(tmp_path / "report"),
+    )
+    assert result.returncode == 1, output(result)
+    assert "error:" in result.stderr
+    assert "Traceback" not in result.stderr
