@@ -29,7 +29,9 @@ from tests.support.agents import (
     free_udp_port,
     scripted_agent,
 )
-from wifimon.snmp.pysnmp_transport import RECEIVE_BUFFER_BYTES, PysnmpTransport, _walk_step
+from wifimon.snmp.pdus import RECEIVE_BUFFER_BYTES
+from wifimon.snmp.pdus import walk_step as _walk_step
+from wifimon.snmp.pysnmp_transport import PysnmpTransport
 from wifimon.snmp.recorded import RecordedTransport
 from wifimon.snmp.snmprec import load_snmprec
 from wifimon.snmp.types import (

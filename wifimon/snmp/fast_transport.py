@@ -1,11 +1,10 @@
 """SNMP v1/v2c over one asyncio UDP socket with the lean codec (``v2c_codec``).
 
 Same ``Transport`` contract and the same GET/walk semantics as
-``PysnmpTransport``; the control-flow helpers (``_chunks``, ``_walk_step``,
-``_error_for_status``, ``_where``, the receive-buffer helper and the reply
-check) are imported from ``pysnmp_transport`` (private names, on purpose) so
-both transports cannot drift apart. SNMPv3 targets are handed to an internal
-``PysnmpTransport``, created the first time one is polled.
+``PysnmpTransport``: both inherit them from ``pdus.RequestLogic`` and only
+say how one PDU is exchanged, so they cannot drift apart. SNMPv3 targets are
+handed to an internal ``PysnmpTransport``, created the first time one is
+polled.
 
 A reply is accepted only when its request id is one we wait for and its
 source address and port, SNMP version and community all match that request;
@@ -22,30 +21,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from wifimon.snmp.ber import BerError
-from wifimon.snmp.pysnmp_transport import (
-    _NO_SUCH_NAME,
-    _TOO_BIG,
-    DEFAULT_CONCURRENCY,
+from wifimon.snmp.pdus import (
     DEFAULT_MAX_GET_VARBINDS,
     RECEIVE_BUFFER_BYTES,
-    WALK_CUT,
-    PysnmpTransport,
-    _chunks,
-    _enlarge_receive_buffer,
-    _error_for_status,
-    _walk_step,
-    _where,
+    RequestLogic,
+    enlarge_receive_buffer,
+    where,
 )
+from wifimon.snmp.pysnmp_transport import DEFAULT_CONCURRENCY, PysnmpTransport
 from wifimon.snmp.types import (
     ErrorReason,
     Oid,
     SnmpError,
     SnmpTarget,
-    SnmpValue,
     TransportStats,
-    ValueKind,
     VarBind,
-    WalkRows,
 )
 from wifimon.snmp.v2c_codec import (
     VERSION_1,
@@ -84,7 +74,7 @@ class _Protocol(asyncio.DatagramProtocol):
         pass
 
 
-class FastTransport:
+class FastTransport(RequestLogic):
     """``Transport`` for SNMP v1/v2c over real UDP (IPv4) with the lean codec.
 
     ``concurrency`` bounds the request PDUs in flight across all targets
@@ -119,43 +109,14 @@ class FastTransport:
     async def get(self, target: SnmpTarget, oids: Sequence[Oid]) -> list[VarBind]:
         if target.credentials.version == "3":
             return await self._delegate().get(target, oids)
-        results: list[VarBind] = []
-        # One chunk after another, as PysnmpTransport does (agents drop bursts).
-        for chunk in _chunks(oids, self._max_get_varbinds):
-            results.extend(await self._get_chunk(target, chunk))
-        return results
+        return await self.get_oids(target, oids)
 
     async def walk(
         self, target: SnmpTarget, root: Oid, max_rows: int = 100_000, *, unordered: bool = False
     ) -> list[VarBind]:
         if target.credentials.version == "3":
             return await self._delegate().walk(target, root, max_rows, unordered=unordered)
-        # The loop of PysnmpTransport.walk, over the lean exchange.
-        rows = WalkRows()
-        seen: set[Oid] | None = set() if unordered else None
-        cursor = root
-        repetitions = max(1, target.max_repetitions)
-        while len(rows) < max_rows:
-            wanted = min(repetitions, max_rows - len(rows))
-            response = await self._walk_request(target, cursor, wanted)
-            if response.error_status == _TOO_BIG and wanted > 1:
-                repetitions = wanted // 2
-                continue
-            if response.error_status == _NO_SUCH_NAME:
-                return rows  # how SNMPv1 says "end of MIB view"
-            if response.error_status:
-                raise _error_for_status(response.error_status, response.error_index, _where(target))
-            fresh, end = _walk_step(response.varbinds, root, cursor, seen)
-            rows.extend(fresh[: max_rows - len(rows)])
-            if end is not None or not fresh:
-                rows.cut = end == WALK_CUT
-                break
-            cursor = rows[-1].oid
-        else:
-            rows.cut = True  # max_rows reached: an endless or oversized table
-        if unordered:
-            rows.sort(key=lambda varbind: varbind.oid)
-        return rows
+        return await self.walk_subtree(target, root, max_rows, unordered=unordered)
 
     async def close(self) -> None:
         for waiter in self._pending.values():
@@ -180,33 +141,13 @@ class FastTransport:
 
     # -- GET and walk PDUs -------------------------------------------------
 
-    async def _get_chunk(self, target: SnmpTarget, oids: Sequence[Oid]) -> list[VarBind]:
+    async def _get_pdu(self, target: SnmpTarget, oids: Sequence[Oid]) -> Response:
         version, community = _wire_credentials(target)
-        response = await self._exchange(
+        return await self._exchange(
             target, lambda request_id: encode_get(version, community, request_id, oids)
         )
-        status, index = response.error_status, response.error_index
-        if status == 0:
-            return PysnmpTransport._checked_get_reply(target, oids, response.varbinds)
-        if status == _TOO_BIG and len(oids) > 1:
-            half = len(oids) // 2
-            return [
-                *await self._get_chunk(target, oids[:half]),
-                *await self._get_chunk(target, oids[half:]),
-            ]
-        if status == _NO_SUCH_NAME and 1 <= index <= len(oids):
-            # SNMPv1 fails the whole PDU for one missing object: report that
-            # one as noSuchObject, as v2c would, and ask again for the rest.
-            missing = index - 1
-            rest = [*oids[:missing], *oids[missing + 1 :]]
-            values = await self._get_chunk(target, rest) if rest else []
-            values.insert(
-                missing, VarBind(oids[missing], SnmpValue(ValueKind.NO_SUCH_OBJECT, None))
-            )
-            return values
-        raise _error_for_status(status, index, _where(target))
 
-    async def _walk_request(self, target: SnmpTarget, cursor: Oid, wanted: int) -> Response:
+    async def _walk_pdu(self, target: SnmpTarget, cursor: Oid, wanted: int) -> Response:
         version, community = _wire_credentials(target)
         if version == VERSION_1:  # SNMPv1 has no GETBULK
             return await self._exchange(
@@ -229,7 +170,7 @@ class FastTransport:
             try:
                 message = encode(request_id)
             except BerError as exc:  # e.g. an OID sub-identifier out of range
-                raise SnmpError(ErrorReason.OTHER, f"{_where(target)}: {exc}") from None
+                raise SnmpError(ErrorReason.OTHER, f"{where(target)}: {exc}") from None
             loop = asyncio.get_running_loop()
             try:
                 for attempt in range(max(0, target.retries) + 1):
@@ -247,7 +188,7 @@ class FastTransport:
                         return response
             finally:
                 self._pending.pop(request_id, None)
-        raise SnmpError(ErrorReason.TIMEOUT, f"{_where(target)}: no response")
+        raise SnmpError(ErrorReason.TIMEOUT, f"{where(target)}: no response")
 
     def _send(
         self, sock: socket.socket, message: bytes, address: tuple[str, int], target: SnmpTarget
@@ -260,7 +201,7 @@ class FastTransport:
             pass
         except OSError as exc:
             raise SnmpError(
-                ErrorReason.UNREACHABLE, f"{_where(target)}: send failed ({type(exc).__name__})"
+                ErrorReason.UNREACHABLE, f"{where(target)}: send failed ({type(exc).__name__})"
             ) from None
 
     def _received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
@@ -295,7 +236,7 @@ class FastTransport:
             )
         except (OSError, UnicodeError):
             raise SnmpError(
-                ErrorReason.UNREACHABLE, f"{_where(target)}: cannot resolve address"
+                ErrorReason.UNREACHABLE, f"{where(target)}: cannot resolve address"
             ) from None
         host, port = infos[0][4][:2]
         address = (str(host), int(port))
@@ -308,7 +249,7 @@ class FastTransport:
                 return self._socket
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             try:
-                _enlarge_receive_buffer(sock, self._receive_buffer_bytes)
+                enlarge_receive_buffer(sock, self._receive_buffer_bytes)
                 sock.setblocking(False)
                 loop = asyncio.get_running_loop()
                 datagrams, _ = await loop.create_datagram_endpoint(

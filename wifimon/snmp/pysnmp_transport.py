@@ -31,6 +31,13 @@ from pysnmp.hlapi.v3arch.asyncio.lcd import CommandGeneratorLcdConfigurator
 from pysnmp.proto import errind, rfc1902, rfc1905
 from pysnmp.proto.error import StatusInformation
 
+from wifimon.snmp.pdus import (
+    DEFAULT_MAX_GET_VARBINDS,
+    RECEIVE_BUFFER_BYTES,
+    RequestLogic,
+    enlarge_receive_buffer,
+    where,
+)
 from wifimon.snmp.types import (
     ErrorReason,
     Oid,
@@ -41,27 +48,10 @@ from wifimon.snmp.types import (
     TransportStats,
     ValueKind,
     VarBind,
-    WalkRows,
 )
 
 DEFAULT_CONCURRENCY = 256
-DEFAULT_MAX_GET_VARBINDS = 30
-# With ~100 requests in flight the default buffer (~200 KiB) overflowed and
-# replies were dropped by the kernel before pysnmp could read them.
-RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
 
-_TOO_BIG = 1
-_NO_SUCH_NAME = 2
-_AUTHORIZATION_ERROR = 16
-_ERROR_STATUS_NAMES = {
-    1: "tooBig",
-    2: "noSuchName",
-    3: "badValue",
-    4: "readOnly",
-    5: "genErr",
-    6: "noAccess",
-    16: "authorizationError",
-}
 
 _AUTH_PROTOCOLS: dict[str, Any] = {
     "md5": config.USM_AUTH_HMAC96_MD5,
@@ -167,16 +157,6 @@ def _error_for_indication(indication: Any, where: str) -> SnmpError:
     return SnmpError(ErrorReason.OTHER, f"{where}: {name}: {indication}")
 
 
-def _error_for_status(status: int, index: int, where: str) -> SnmpError:
-    name = _ERROR_STATUS_NAMES.get(status, f"error-status {status}")
-    message = f"{where}: {name} at varbind {index}"
-    if status == _NO_SUCH_NAME:
-        return SnmpError(ErrorReason.NO_SUCH_OBJECT, message)
-    if status == _AUTHORIZATION_ERROR:
-        return SnmpError(ErrorReason.AUTH, message)
-    return SnmpError(ErrorReason.OTHER, message)
-
-
 def _auth_data(credentials: SnmpCredentials) -> Any:
     if credentials.version != "3":
         return CommunityData(credentials.community, mpModel=0 if credentials.version == "1" else 1)
@@ -189,20 +169,6 @@ def _auth_data(credentials: SnmpCredentials) -> Any:
         authProtocol=_AUTH_PROTOCOLS[auth] if auth else None,
         privProtocol=_PRIV_PROTOCOLS[priv] if priv else None,
     )
-
-
-def _enlarge_receive_buffer(sock: socket.socket, size: int) -> None:
-    # SO_RCVBUF is silently capped at net.core.rmem_max; SO_RCVBUFFORCE is not,
-    # but needs CAP_NET_ADMIN, so fall back when we lack it.
-    force = getattr(socket, "SO_RCVBUFFORCE", None)
-    if force is not None:
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, force, size)
-        except PermissionError:
-            pass
-        else:
-            return
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
 
 
 class _UdpSocket(udp.UdpAsyncioTransport):  # type: ignore[misc]  # pysnmp is untyped
@@ -322,7 +288,7 @@ class _Engine:
             )
         except PySnmpError:
             raise SnmpError(
-                ErrorReason.UNREACHABLE, f"{_where(target)}: cannot resolve address"
+                ErrorReason.UNREACHABLE, f"{where(target)}: cannot resolve address"
             ) from None
         context = credentials.context.encode() if credentials.version == "3" else b""
         try:
@@ -332,7 +298,7 @@ class _Engine:
         except PySnmpError as exc:
             # e.g. a v3 password under 8 characters; pysnmp's text may quote values
             raise SnmpError(
-                ErrorReason.AUTH, f"{_where(target)}: credentials refused ({type(exc).__name__})"
+                ErrorReason.AUTH, f"{where(target)}: credentials refused ({type(exc).__name__})"
             ) from None
         if credentials.version == "3":
             self.v3_keys.setdefault(credentials.user, _v3_keys(credentials))
@@ -344,7 +310,7 @@ class _Engine:
         if known is not None and known != _v3_keys(credentials):
             raise SnmpError(
                 ErrorReason.AUTH,
-                f"{_where(target)}: v3 user {credentials.user!r} is already in use "
+                f"{where(target)}: v3 user {credentials.user!r} is already in use "
                 "with other keys or protocols by another target",
             )
 
@@ -367,8 +333,8 @@ class _Engine:
         finally:
             self.pending.discard(future)
         if indication:
-            raise _error_for_indication(indication, _where(target))
-        return _Response(int(status), int(index), _decode_varbinds(raw, _where(target)))
+            raise _error_for_indication(indication, where(target))
+        return _Response(int(status), int(index), _decode_varbinds(raw, where(target)))
 
     def _send(
         self,
@@ -382,14 +348,14 @@ class _Engine:
         try:
             self._send_pdu(request, route, on_reply)
         except StatusInformation as status:
-            raise _error_for_indication(status["errorIndication"], _where(target)) from None
+            raise _error_for_indication(status["errorIndication"], where(target)) from None
         except (PySnmpError, PyAsn1Error) as exc:
-            raise SnmpError(ErrorReason.OTHER, f"{_where(target)}: {type(exc).__name__}") from None
+            raise SnmpError(ErrorReason.OTHER, f"{where(target)}: {type(exc).__name__}") from None
         send_error = self.udp_socket.take_send_error()
         if send_error is not None:
             future.cancel()  # pysnmp will time the request out on its own
             reason = type(send_error).__name__
-            raise SnmpError(ErrorReason.UNREACHABLE, f"{_where(target)}: send failed ({reason})")
+            raise SnmpError(ErrorReason.UNREACHABLE, f"{where(target)}: send failed ({reason})")
 
     def _send_pdu(self, request: _Request, route: _Route, on_reply: Callable[..., None]) -> None:
         head = (self.snmp_engine, route.address_name, None, route.context_name)
@@ -408,46 +374,7 @@ class _Engine:
         self.snmp_engine.close_dispatcher()
 
 
-def _where(target: SnmpTarget) -> str:
-    # Name and address only: credentials never go into messages.
-    return f"{target.name} ({target.host}:{target.port})"
-
-
-def _chunks(oids: Sequence[Oid], size: int) -> list[Sequence[Oid]]:
-    return [oids[start : start + size] for start in range(0, len(oids), size)]
-
-
-WALK_END = "end"  # the subtree or the MIB view ended: the walk is complete
-WALK_CUT = "cut"  # the agent went backwards or looped: the walk stopped early
-
-
-def _walk_step(
-    varbinds: Sequence[VarBind], root: Oid, cursor: Oid, seen: set[Oid] | None = None
-) -> tuple[list[VarBind], str | None]:
-    """The varbinds of one reply that belong to the walk, and whether and how
-    it is over (``WALK_END``, ``WALK_CUT`` or None to go on).
-
-    ``seen`` (unordered walks) holds every OID accepted so far: a backward
-    step is then followed, and only a repeat, a loop, ends the walk.
-    """
-    accepted: list[VarBind] = []
-    for varbind in varbinds:
-        if varbind.value.kind.is_exception or varbind.oid[: len(root)] != root:
-            return accepted, WALK_END
-        if varbind.oid == cursor:
-            continue  # a repeated varbind: ignore it
-        if seen is not None:
-            if varbind.oid in seen:
-                return accepted, WALK_CUT  # the agent is looping
-            seen.add(varbind.oid)
-        elif varbind.oid < cursor:
-            return accepted, WALK_CUT  # the agent went backwards: stop before looping
-        accepted.append(varbind)
-        cursor = varbind.oid
-    return accepted, None
-
-
-class PysnmpTransport:
+class PysnmpTransport(RequestLogic):
     """``Transport`` over real UDP (IPv4) with pysnmp.
 
     One engine and socket serve every target, except that each further key
@@ -475,41 +402,12 @@ class PysnmpTransport:
         self._engine_of: dict[tuple[object, ...], _Engine] = {}
 
     async def get(self, target: SnmpTarget, oids: Sequence[Oid]) -> list[VarBind]:
-        results: list[VarBind] = []
-        # Chunks go one after another: an access point answers one PDU at a
-        # time anyway, and parallel bursts to one agent get dropped.
-        for chunk in _chunks(oids, self._max_get_varbinds):
-            results.extend(await self._get_chunk(target, chunk))
-        return results
+        return await self.get_oids(target, oids)
 
     async def walk(
         self, target: SnmpTarget, root: Oid, max_rows: int = 100_000, *, unordered: bool = False
     ) -> list[VarBind]:
-        rows = WalkRows()
-        seen: set[Oid] | None = set() if unordered else None
-        cursor = root
-        repetitions = max(1, target.max_repetitions)
-        while len(rows) < max_rows:
-            wanted = min(repetitions, max_rows - len(rows))
-            response = await self._walk_request(target, cursor, wanted)
-            if response.error_status == _TOO_BIG and wanted > 1:
-                repetitions = wanted // 2
-                continue
-            if response.error_status == _NO_SUCH_NAME:
-                return rows  # how SNMPv1 says "end of MIB view"
-            if response.error_status:
-                raise _error_for_status(response.error_status, response.error_index, _where(target))
-            fresh, end = _walk_step(response.varbinds, root, cursor, seen)
-            rows.extend(fresh[: max_rows - len(rows)])
-            if end is not None or not fresh:
-                rows.cut = end == WALK_CUT
-                break
-            cursor = rows[-1].oid
-        else:
-            rows.cut = True  # max_rows reached: an endless or oversized table
-        if unordered:
-            rows.sort(key=lambda varbind: varbind.oid)
-        return rows
+        return await self.walk_subtree(target, root, max_rows, unordered=unordered)
 
     async def close(self) -> None:
         for engine in self._engines:
@@ -524,38 +422,10 @@ class PysnmpTransport:
         sock = self._engines[0].udp_socket.transport.get_extra_info("socket")
         return int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
 
-    async def _get_chunk(self, target: SnmpTarget, oids: Sequence[Oid]) -> list[VarBind]:
-        response = await self._exchange(target, _Request("get", oids))
-        status, index = response.error_status, response.error_index
-        if status == 0:
-            return self._checked_get_reply(target, oids, response.varbinds)
-        if status == _TOO_BIG and len(oids) > 1:
-            half = len(oids) // 2
-            return [
-                *await self._get_chunk(target, oids[:half]),
-                *await self._get_chunk(target, oids[half:]),
-            ]
-        if status == _NO_SUCH_NAME and 1 <= index <= len(oids):
-            # SNMPv1 fails the whole PDU for one missing object: report that
-            # one as noSuchObject, as v2c would, and ask again for the rest.
-            missing = index - 1
-            rest = [*oids[:missing], *oids[missing + 1 :]]
-            values = await self._get_chunk(target, rest) if rest else []
-            values.insert(
-                missing, VarBind(oids[missing], SnmpValue(ValueKind.NO_SUCH_OBJECT, None))
-            )
-            return values
-        raise _error_for_status(status, index, _where(target))
+    async def _get_pdu(self, target: SnmpTarget, oids: Sequence[Oid]) -> _Response:
+        return await self._exchange(target, _Request("get", oids))
 
-    @staticmethod
-    def _checked_get_reply(
-        target: SnmpTarget, oids: Sequence[Oid], varbinds: list[VarBind]
-    ) -> list[VarBind]:
-        if [varbind.oid for varbind in varbinds] != list(oids):
-            raise SnmpError(ErrorReason.DECODE, f"{_where(target)}: reply does not match request")
-        return varbinds
-
-    async def _walk_request(self, target: SnmpTarget, cursor: Oid, wanted: int) -> _Response:
+    async def _walk_pdu(self, target: SnmpTarget, cursor: Oid, wanted: int) -> _Response:
         if target.credentials.version == "1":  # SNMPv1 has no GETBULK
             return await self._exchange(target, _Request("next", [cursor]))
         return await self._exchange(target, _Request("bulk", [cursor], wanted))
@@ -583,7 +453,7 @@ class PysnmpTransport:
         # creates its socket in a background task we could not configure.
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
-            _enlarge_receive_buffer(sock, self._receive_buffer_bytes)
+            enlarge_receive_buffer(sock, self._receive_buffer_bytes)
             sock.setblocking(False)
             udp_socket = _UdpSocket(self.stats)
             loop = asyncio.get_running_loop()

@@ -1,0 +1,200 @@
+"""What both transports share above the wire: GET chunking, walks, errors.
+
+A transport only says how one request PDU is exchanged (``_get_pdu``,
+``_walk_pdu``); ``RequestLogic`` turns those into the ``Transport`` contract:
+GETs split into chunks, tooBig halving, SNMPv1's noSuchName, and walks that
+stop at the end of the subtree, at an OID going backwards or repeating
+(counted as ``cut``) or at the row limit. One copy, so the pysnmp and the
+lean transports cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Sequence
+from typing import Protocol
+
+from wifimon.snmp.types import (
+    ErrorReason,
+    Oid,
+    SnmpError,
+    SnmpTarget,
+    SnmpValue,
+    ValueKind,
+    VarBind,
+    WalkRows,
+)
+
+DEFAULT_MAX_GET_VARBINDS = 30
+# Measured: with ~100 requests in flight the default receive buffer overflows
+# and replies are lost; 4 MiB holds every reply of a full concurrency burst.
+RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
+
+TOO_BIG = 1
+NO_SUCH_NAME = 2
+AUTHORIZATION_ERROR = 16
+ERROR_STATUS_NAMES = {
+    1: "tooBig",
+    2: "noSuchName",
+    3: "badValue",
+    4: "readOnly",
+    5: "genErr",
+    6: "noAccess",
+    16: "authorizationError",
+}
+
+WALK_END = "end"  # the subtree or the MIB view ended: the walk is complete
+WALK_CUT = "cut"  # the agent went backwards or looped: the walk stopped early
+
+
+class Reply(Protocol):
+    """A response PDU as a transport decoded it."""
+
+    @property
+    def error_status(self) -> int: ...
+
+    @property
+    def error_index(self) -> int: ...
+
+    @property
+    def varbinds(self) -> list[VarBind]: ...
+
+
+def where(target: SnmpTarget) -> str:
+    # Name and address only: credentials never go into messages.
+    return f"{target.name} ({target.host}:{target.port})"
+
+
+def error_for_status(status: int, index: int, place: str) -> SnmpError:
+    name = ERROR_STATUS_NAMES.get(status, f"error-status {status}")
+    message = f"{place}: {name} at varbind {index}"
+    if status == NO_SUCH_NAME:
+        return SnmpError(ErrorReason.NO_SUCH_OBJECT, message)
+    if status == AUTHORIZATION_ERROR:
+        return SnmpError(ErrorReason.AUTH, message)
+    return SnmpError(ErrorReason.OTHER, message)
+
+
+def chunks(oids: Sequence[Oid], size: int) -> list[Sequence[Oid]]:
+    return [oids[start : start + size] for start in range(0, len(oids), size)]
+
+
+def enlarge_receive_buffer(sock: socket.socket, size: int) -> None:
+    # SO_RCVBUF is silently capped at net.core.rmem_max; SO_RCVBUFFORCE is not,
+    # but needs CAP_NET_ADMIN, so fall back when we lack it.
+    force = getattr(socket, "SO_RCVBUFFORCE", None)
+    if force is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, force, size)
+        except PermissionError:
+            pass
+        else:
+            return
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+
+
+def walk_step(
+    varbinds: Sequence[VarBind], root: Oid, cursor: Oid, seen: set[Oid] | None = None
+) -> tuple[list[VarBind], str | None]:
+    """The varbinds of one reply that belong to the walk, and whether and how
+    it is over (``WALK_END``, ``WALK_CUT`` or None to go on).
+
+    ``seen`` (unordered walks) holds every OID accepted so far: a backward
+    step is then followed, and only a repeat, a loop, ends the walk.
+    """
+    accepted: list[VarBind] = []
+    for varbind in varbinds:
+        if varbind.value.kind.is_exception or varbind.oid[: len(root)] != root:
+            return accepted, WALK_END
+        if varbind.oid == cursor:
+            continue  # a repeated varbind: ignore it
+        if seen is not None:
+            if varbind.oid in seen:
+                return accepted, WALK_CUT  # the agent is looping
+            seen.add(varbind.oid)
+        elif varbind.oid < cursor:
+            return accepted, WALK_CUT  # the agent went backwards: stop before looping
+        accepted.append(varbind)
+        cursor = varbind.oid
+    return accepted, None
+
+
+def checked_get_reply(
+    target: SnmpTarget, oids: Sequence[Oid], varbinds: list[VarBind]
+) -> list[VarBind]:
+    if [varbind.oid for varbind in varbinds] != list(oids):
+        raise SnmpError(ErrorReason.DECODE, f"{where(target)}: reply does not match request")
+    return varbinds
+
+
+class RequestLogic:
+    """GETs and walks over a subclass's single-PDU exchanges."""
+
+    _max_get_varbinds: int = DEFAULT_MAX_GET_VARBINDS
+
+    async def _get_pdu(self, target: SnmpTarget, oids: Sequence[Oid]) -> Reply:
+        raise NotImplementedError
+
+    async def _walk_pdu(self, target: SnmpTarget, cursor: Oid, wanted: int) -> Reply:
+        """GETNEXT for SNMPv1, GETBULK of ``wanted`` rows otherwise."""
+        raise NotImplementedError
+
+    async def get_oids(self, target: SnmpTarget, oids: Sequence[Oid]) -> list[VarBind]:
+        results: list[VarBind] = []
+        # Chunks go one after another: an access point answers one PDU at a
+        # time anyway, and parallel bursts to one agent get dropped.
+        for chunk in chunks(oids, self._max_get_varbinds):
+            results.extend(await self._get_chunk(target, chunk))
+        return results
+
+    async def _get_chunk(self, target: SnmpTarget, oids: Sequence[Oid]) -> list[VarBind]:
+        response = await self._get_pdu(target, oids)
+        status, index = response.error_status, response.error_index
+        if status == 0:
+            return checked_get_reply(target, oids, response.varbinds)
+        if status == TOO_BIG and len(oids) > 1:
+            half = len(oids) // 2
+            return [
+                *await self._get_chunk(target, oids[:half]),
+                *await self._get_chunk(target, oids[half:]),
+            ]
+        if status == NO_SUCH_NAME and 1 <= index <= len(oids):
+            # SNMPv1 fails the whole PDU for one missing object: report that
+            # one as noSuchObject, as v2c would, and ask again for the rest.
+            missing = index - 1
+            rest = [*oids[:missing], *oids[missing + 1 :]]
+            values = await self._get_chunk(target, rest) if rest else []
+            values.insert(
+                missing, VarBind(oids[missing], SnmpValue(ValueKind.NO_SUCH_OBJECT, None))
+            )
+            return values
+        raise error_for_status(status, index, where(target))
+
+    async def walk_subtree(
+        self, target: SnmpTarget, root: Oid, max_rows: int, *, unordered: bool
+    ) -> WalkRows:
+        rows = WalkRows()
+        seen: set[Oid] | None = set() if unordered else None
+        cursor = root
+        repetitions = max(1, target.max_repetitions)
+        while len(rows) < max_rows:
+            wanted = min(repetitions, max_rows - len(rows))
+            response = await self._walk_pdu(target, cursor, wanted)
+            if response.error_status == TOO_BIG and wanted > 1:
+                repetitions = wanted // 2
+                continue
+            if response.error_status == NO_SUCH_NAME:
+                return rows  # how SNMPv1 says "end of MIB view"
+            if response.error_status:
+                raise error_for_status(response.error_status, response.error_index, where(target))
+            fresh, end = walk_step(response.varbinds, root, cursor, seen)
+            rows.extend(fresh[: max_rows - len(rows)])
+            if end is not None or not fresh:
+                rows.cut = end == WALK_CUT
+                break
+            cursor = rows[-1].oid
+        else:
+            rows.cut = True  # max_rows reached: an endless or oversized table
+        if unordered:
+            rows.sort(key=lambda varbind: varbind.oid)
+        return rows
