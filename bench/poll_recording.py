@@ -31,6 +31,7 @@ from wifimon.normalise import TargetRole
 from wifimon.profiles.registry import default_registry
 from wifimon.scheduler import PollRound, PollTarget
 from wifimon.simulator.snmpsim import install_recording, recording_path, start_snmpsim
+from wifimon.snmp.fast_transport import FastTransport
 from wifimon.snmp.pysnmp_transport import PysnmpTransport
 from wifimon.snmp.types import Oid, SnmpCredentials, SnmpTarget, TransportStats, VarBind
 
@@ -68,7 +69,7 @@ class PollFigures:
 class CountingTransport:
     """Wraps a transport to count the varbinds it returns."""
 
-    def __init__(self, inner: PysnmpTransport) -> None:
+    def __init__(self, inner: FastTransport | PysnmpTransport) -> None:
         self.inner = inner
         self.varbinds = 0
 
@@ -108,10 +109,11 @@ def _process_cpu(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def _polls(
-    recording: Recording, port: int, agent_pid: int, count: int, repetitions: int
+async def _polls(  # noqa: PLR0917 - the benchmark's knobs
+    recording: Recording, port: int, agent_pid: int, count: int, repetitions: int, kind: str
 ) -> list[PollFigures]:
-    transport = CountingTransport(PysnmpTransport())
+    inner = FastTransport() if kind == "fast" else PysnmpTransport()
+    transport = CountingTransport(inner)
     credentials = SnmpCredentials(version="2c", community=recording.community)
     snmp = SnmpTarget(
         recording.target,
@@ -179,6 +181,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Poll a controller recording; print figures.")
     parser.add_argument("--recording", choices=sorted(RECORDINGS), default="cisco")
     parser.add_argument("--polls", type=int, default=5)
+    parser.add_argument("--transport", choices=["fast", "pysnmp"], default="fast")
     parser.add_argument(
         "--max-repetitions", type=int, default=25, help="GETBULK max-repetitions (poll config)"
     )
@@ -191,11 +194,21 @@ def main() -> None:
     agent = start_snmpsim(data_dir, WORK / "snmpsim-cache", port, recording.community)
     try:
         results = asyncio.run(
-            _polls(recording, port, agent.process.pid, args.polls, args.max_repetitions)
+            _polls(
+                recording,
+                port,
+                agent.process.pid,
+                args.polls,
+                args.max_repetitions,
+                args.transport,
+            )
         )
     finally:
         agent.stop()
-    print(f"recording {recording.path}, max-repetitions {args.max_repetitions}")
+    print(
+        f"recording {recording.path}, max-repetitions {args.max_repetitions}, "
+        f"transport {args.transport}"
+    )
     _report(results)
 
 

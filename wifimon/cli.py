@@ -30,7 +30,7 @@ from wifimon.recorder import (
 )
 from wifimon.scheduler import PollRound, PollTarget
 from wifimon.snapshot import Sample
-from wifimon.snmp.pysnmp_transport import PysnmpTransport
+from wifimon.snmp.fast_transport import FastTransport
 from wifimon.snmp.types import (
     AuthProtocol,
     Oid,
@@ -157,7 +157,7 @@ def poll(config_path: Path, target_names: tuple[str, ...], output_format: str) -
 async def _poll_once(
     concurrency: int, interval: float, targets: list[PollTarget], registry: ProfileRegistry
 ) -> list[Sample]:
-    transport = PysnmpTransport(concurrency=concurrency)
+    transport = FastTransport(concurrency=concurrency)
     try:
         rounds = PollRound(transport, registry, CounterReconciler(), interval)
         result = await rounds.run(targets)
@@ -558,7 +558,7 @@ def _record_key(salt_env: str | None) -> bytes:
 async def _record_once(
     target: SnmpTarget, registry: ProfileRegistry, profile: str, subtrees: list[Oid]
 ) -> Recording:
-    transport = PysnmpTransport(concurrency=8)
+    transport = FastTransport(concurrency=8)
     try:
         return await record(
             transport, target, registry, sys.stderr, wanted_profile=profile, subtrees=subtrees

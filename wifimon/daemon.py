@@ -30,7 +30,7 @@ from wifimon.profiles.registry import ProfileRegistry, default_registry
 from wifimon.scheduler import PollRound, PollTarget
 from wifimon.selfmetrics import DaemonMetrics
 from wifimon.snapshot import Snapshot, TargetSnapshot
-from wifimon.snmp.pysnmp_transport import PysnmpTransport
+from wifimon.snmp.fast_transport import FastTransport
 from wifimon.state import PersistedState, StateStore
 from wifimon.targets import build_targets, known_from_state, known_to_state
 
@@ -56,7 +56,7 @@ class Daemon:
         state = self.store.load()
         self.counters = CounterReconciler()
         self.counters.import_state(state.counters)
-        self.transport = PysnmpTransport(concurrency=config.poll.concurrency)
+        self.transport = FastTransport(concurrency=config.poll.concurrency)
         self.rounds = PollRound(
             self.transport,
             self.registry,
