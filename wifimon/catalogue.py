@@ -146,6 +146,9 @@ CATALOGUE: tuple[Metric, ...] = (
        "Wall time of a poll over all targets.", "seconds"),
     _m("wifimon_snmp_requests_total", C, Entity.DAEMON, (), "SNMP PDUs sent."),
     _m("wifimon_snmp_retries_total", C, Entity.DAEMON, (), "SNMP PDUs sent again after a timeout."),
+    _m("wifimon_snmp_replies_dropped_total", C, Entity.DAEMON, (),
+       "SNMP replies dropped: matching no request (id, address, version, community), "
+       "or undecodable."),
     _m("wifimon_poll_overruns_total", C, Entity.DAEMON, (),
        "Polls that could not start on time because the previous one was still running."),
     _m("wifimon_targets", G, Entity.DAEMON, ("state",), "Poll targets by state."),

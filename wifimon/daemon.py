@@ -186,7 +186,11 @@ class Daemon:
         now = time.time()
         stats = self.transport.stats
         daemon = self.metrics.samples(
-            now, (h.up for h in self.rounds.health.values()), stats.requests, stats.retries
+            now,
+            (h.up for h in self.rounds.health.values()),
+            stats.requests,
+            stats.retries,
+            stats.dropped_replies,
         )
         daemon.extend(exporter_samples(self.exporters, now))
         self.snapshot = Snapshot(

@@ -45,7 +45,12 @@ class DaemonMetrics:
     reload_timestamp: float = 0.0
 
     def samples(
-        self, now: float, target_states: Iterable[bool | None], requests: int, retries: int
+        self,
+        now: float,
+        target_states: Iterable[bool | None],
+        requests: int,
+        retries: int,
+        dropped_replies: int = 0,
     ) -> list[Sample]:
         states = {"up": 0, "down": 0, "unknown": 0}
         for state in target_states:
@@ -53,6 +58,7 @@ class DaemonMetrics:
         out = [
             Sample(metric("wifimon_build_info"), (__version__, platform.python_version()), 1, now),
             Sample(metric("wifimon_snmp_requests_total"), (), requests, now),
+            Sample(metric("wifimon_snmp_replies_dropped_total"), (), dropped_replies, now),
             Sample(metric("wifimon_snmp_retries_total"), (), retries, now),
             Sample(metric("wifimon_poll_overruns_total"), (), self.overruns, now),
             Sample(metric("wifimon_config_last_reload_success"), (), int(self.reload_success), now),

@@ -9,7 +9,7 @@ polled.
 A reply is accepted only when its request id is one we wait for and its
 source address and port, SNMP version and community all match that request;
 anything else (including undecodable datagrams) is dropped and counted in
-``dropped_replies``, and the request keeps waiting, ending as TIMEOUT.
+``stats.dropped_replies``, and the request keeps waiting, ending as TIMEOUT.
 """
 
 from __future__ import annotations
@@ -92,7 +92,6 @@ class FastTransport(RequestLogic):
         if concurrency < 1 or max_get_varbinds < 1:
             raise ValueError("concurrency and max_get_varbinds must be at least 1")
         self.stats = TransportStats()
-        self.dropped_replies = 0
         self._concurrency = concurrency
         self._max_get_varbinds = max_get_varbinds
         self._receive_buffer_bytes = receive_buffer_bytes
@@ -105,6 +104,11 @@ class FastTransport(RequestLogic):
         self._v3: PysnmpTransport | None = None
 
     # -- Transport ---------------------------------------------------------
+
+    @property
+    def dropped_replies(self) -> int:
+        """Replies dropped so far (see the module docstring)."""
+        return self.stats.dropped_replies
 
     async def get(self, target: SnmpTarget, oids: Sequence[Oid]) -> list[VarBind]:
         if target.credentials.version == "3":
@@ -208,7 +212,7 @@ class FastTransport(RequestLogic):
         try:
             response = decode_response(data)
         except BerError:
-            self.dropped_replies += 1
+            self.stats.dropped_replies += 1
             return
         waiter = self._pending.get(response.request_id)
         if (
@@ -218,7 +222,7 @@ class FastTransport(RequestLogic):
             or response.version != waiter.version
             or response.community != waiter.community
         ):
-            self.dropped_replies += 1
+            self.stats.dropped_replies += 1
             return
         waiter.future.set_result(response)
 

@@ -161,6 +161,7 @@ class TransportStats:
 
     requests: int = 0
     retries: int = 0
+    dropped_replies: int = 0  # datagrams not matching any request, or undecodable
 
 
 class Transport(Protocol):
