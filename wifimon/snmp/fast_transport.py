@@ -22,19 +22,19 @@ from dataclasses import dataclass, field
 
 from wifimon.snmp.ber import BerError
 from wifimon.snmp.pdus import (
+    DEFAULT_CONCURRENCY,
     DEFAULT_MAX_GET_VARBINDS,
     RECEIVE_BUFFER_BYTES,
     RequestLogic,
     enlarge_receive_buffer,
     where,
 )
-from wifimon.snmp.pysnmp_transport import DEFAULT_CONCURRENCY, PysnmpTransport
+from wifimon.snmp.pysnmp_transport import PysnmpTransport
 from wifimon.snmp.types import (
     ErrorReason,
     Oid,
     SnmpError,
     SnmpTarget,
-    TransportStats,
     VarBind,
 )
 from wifimon.snmp.v2c_codec import (
@@ -89,13 +89,7 @@ class FastTransport(RequestLogic):
         max_get_varbinds: int = DEFAULT_MAX_GET_VARBINDS,
         receive_buffer_bytes: int = RECEIVE_BUFFER_BYTES,
     ) -> None:
-        if concurrency < 1 or max_get_varbinds < 1:
-            raise ValueError("concurrency and max_get_varbinds must be at least 1")
-        self.stats = TransportStats()
-        self._concurrency = concurrency
-        self._max_get_varbinds = max_get_varbinds
-        self._receive_buffer_bytes = receive_buffer_bytes
-        self._slots = asyncio.Semaphore(concurrency)
+        super().__init__(concurrency, max_get_varbinds, receive_buffer_bytes)
         self._pending: dict[int, _Waiter] = {}
         self._addresses: dict[tuple[str, int], tuple[str, int]] = {}
         self._socket: socket.socket | None = None

@@ -10,6 +10,7 @@ lean transports cannot drift apart.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Sequence
 from typing import Protocol
@@ -20,11 +21,13 @@ from wifimon.snmp.types import (
     SnmpError,
     SnmpTarget,
     SnmpValue,
+    TransportStats,
     ValueKind,
     VarBind,
     WalkRows,
 )
 
+DEFAULT_CONCURRENCY = 256
 DEFAULT_MAX_GET_VARBINDS = 30
 # Measured: with ~100 requests in flight the default receive buffer overflows
 # and replies are lost; 4 MiB holds every reply of a full concurrency burst.
@@ -128,9 +131,26 @@ def checked_get_reply(
 
 
 class RequestLogic:
-    """GETs and walks over a subclass's single-PDU exchanges."""
+    """GETs and walks over a subclass's single-PDU exchanges.
 
-    _max_get_varbinds: int = DEFAULT_MAX_GET_VARBINDS
+    ``concurrency`` bounds the request PDUs in flight; ``max_get_varbinds``
+    is the most OIDs put in one GET PDU; ``receive_buffer_bytes`` sizes the
+    UDP socket's receive buffer.
+    """
+
+    def __init__(
+        self,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        max_get_varbinds: int = DEFAULT_MAX_GET_VARBINDS,
+        receive_buffer_bytes: int = RECEIVE_BUFFER_BYTES,
+    ) -> None:
+        if concurrency < 1 or max_get_varbinds < 1:
+            raise ValueError("concurrency and max_get_varbinds must be at least 1")
+        self.stats = TransportStats()
+        self._concurrency = concurrency
+        self._max_get_varbinds = max_get_varbinds
+        self._receive_buffer_bytes = receive_buffer_bytes
+        self._slots = asyncio.Semaphore(concurrency)
 
     async def _get_pdu(self, target: SnmpTarget, oids: Sequence[Oid]) -> Reply:
         raise NotImplementedError

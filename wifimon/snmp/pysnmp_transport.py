@@ -32,6 +32,7 @@ from pysnmp.proto import errind, rfc1902, rfc1905
 from pysnmp.proto.error import StatusInformation
 
 from wifimon.snmp.pdus import (
+    DEFAULT_CONCURRENCY,
     DEFAULT_MAX_GET_VARBINDS,
     RECEIVE_BUFFER_BYTES,
     RequestLogic,
@@ -49,9 +50,6 @@ from wifimon.snmp.types import (
     ValueKind,
     VarBind,
 )
-
-DEFAULT_CONCURRENCY = 256
-
 
 _AUTH_PROTOCOLS: dict[str, Any] = {
     "md5": config.USM_AUTH_HMAC96_MD5,
@@ -391,12 +389,7 @@ class PysnmpTransport(RequestLogic):
         max_get_varbinds: int = DEFAULT_MAX_GET_VARBINDS,
         receive_buffer_bytes: int = RECEIVE_BUFFER_BYTES,
     ) -> None:
-        if concurrency < 1 or max_get_varbinds < 1:
-            raise ValueError("concurrency and max_get_varbinds must be at least 1")
-        self.stats = TransportStats()
-        self._max_get_varbinds = max_get_varbinds
-        self._receive_buffer_bytes = receive_buffer_bytes
-        self._slots = asyncio.Semaphore(concurrency)
+        super().__init__(concurrency, max_get_varbinds, receive_buffer_bytes)
         self._setup_lock = asyncio.Lock()
         self._engines: list[_Engine] = []
         self._engine_of: dict[tuple[object, ...], _Engine] = {}
