@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wifimon.simulator.agents import MODULE
-from wifimon.simulator.snmpsim import find_snmpsim
+from wifimon.simulator.snmpsim import answers, find_snmpsim
 
 HOST = "127.0.0.1"
 STOP_GRACE_S = 20.0
@@ -133,28 +133,10 @@ def _wait_answering(child: Child, port: int, community: str) -> None:
     while time.monotonic() < deadline:
         if not child.running():
             raise RuntimeError(f"snmpsim exited: {child.log_tail()}")
-        if answers(port, community):
+        if answers(HOST, port, community):
             return
         time.sleep(0.2)
     raise TimeoutError(f"snmpsim did not answer within {SNMPSIM_READY_S:.0f} s")
-
-
-def answers(port: int, community: str, timeout: float = 1.0) -> bool:
-    """Send one SNMPv2c GET of sysUpTime.0 and wait briefly for any reply."""
-    name = community.encode()
-    varbind = bytes.fromhex("300c06082b060102010103000500")  # sysUpTime.0 = NULL
-    varbinds = bytes([0x30, len(varbind)]) + varbind
-    body = bytes.fromhex("020101020100020100") + varbinds  # request-id 1, no error
-    pdu = bytes([0xA0, len(body)]) + body
-    message = bytes.fromhex("020101") + bytes([0x04, len(name)]) + name + pdu
-    packet = bytes([0x30, len(message)]) + message
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.settimeout(timeout)
-        try:
-            sock.sendto(packet, (HOST, port))
-            return bool(sock.recv(65535))
-        except OSError:
-            return False
 
 
 def start_daemon(work: Path, config: Path) -> Child:

@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from wifimon.snmp.v2c_codec import VERSION_2C, encode_get
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 120.0  # first start indexes big recordings (about 40 s for 250 MB)
 
@@ -62,20 +64,16 @@ def install_recording(source: Path, data_dir: Path, community: str) -> Path:
     return target
 
 
-def _answers(host: str, port: int, community: str) -> bool:
+SYS_DESCR = (1, 3, 6, 1, 2, 1, 1, 1, 0)
+
+
+def answers(host: str, port: int, community: str, timeout: float = 1.0) -> bool:
     """Send one SNMPv2c GET of sysDescr.0 and wait briefly for any reply."""
-    name = community.encode()
-    oid = bytes([0x06, 0x08, 0x2B, 6, 1, 2, 1, 1, 1, 0])
-    varbind = bytes([0x30, len(oid) + 2]) + oid + b"\x05\x00"
-    varbinds = bytes([0x30, len(varbind)]) + varbind
-    pdu_body = b"\x02\x01\x01\x02\x01\x00\x02\x01\x00" + varbinds
-    pdu = bytes([0xA0, len(pdu_body)]) + pdu_body
-    message_body = b"\x02\x01\x01" + bytes([0x04, len(name)]) + name + pdu
-    message = bytes([0x30, len(message_body)]) + message_body
+    packet = encode_get(VERSION_2C, community, 1, [SYS_DESCR])
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.settimeout(1.0)
+        sock.settimeout(timeout)
         try:
-            sock.sendto(message, (host, port))
+            sock.sendto(packet, (host, port))
             return bool(sock.recv(65535))
         except OSError:
             return False
@@ -151,7 +149,7 @@ def _wait_ready(agent: SnmpsimAgent, probe_community: str) -> None:
     while time.monotonic() < deadline:
         if agent.process.poll() is not None:
             raise RuntimeError(f"snmpsim exited with status {agent.process.returncode}")
-        if _answers(agent.host, agent.port, probe_community):
+        if answers(agent.host, agent.port, probe_community):
             return
         time.sleep(0.2)
     raise TimeoutError(
