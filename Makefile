@@ -6,7 +6,7 @@ SIMVENV := .venv-snmpsim
 BIN := $(VENV)/bin
 # Debian packages the tests and the sandbox need (real agents and servers).
 APT_PACKAGES := snmpd snmp python3-gdbm python3-venv prometheus victoria-metrics influxdb \
-	prometheus-alertmanager chromium
+	prometheus-alertmanager chromium prometheus-snmp-exporter nftables iproute2
 
 .PHONY: setup system-packages lint format typecheck unit test run run-recording clean
 
