@@ -2,7 +2,8 @@
 
 Everything here happens inside the target's own time budget, so a slow or
 dead agent costs only its own time; every failure becomes an ``SnmpError``
-whose reason the self-metrics count.
+whose reason the self-metrics count. Every request of one poll shares the
+target's ``RetryBudget``, so datagram loss costs time, not the target.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from wifimon.profiles.evaluate import Observation, PollData, observe
 from wifimon.profiles.registry import SYSTEM_SCALARS, ProfileRegistry
 from wifimon.profiles.schema import Profile
 from wifimon.profiles.tables import Table
+from wifimon.snmp.pdus import RetryBudget, retry_budget
 from wifimon.snmp.types import (
     ErrorReason,
     SnmpError,
@@ -87,8 +89,28 @@ async def poll_target(
     registry: ProfileRegistry,
     wanted_profile: str,
     max_rows: int = 100_000,
+    *,
+    presumed_alive: bool = False,
 ) -> PollOutcome:
-    """Fetch and observe one target. Raises ``SnmpError`` on failure."""
+    """Fetch and observe one target. Raises ``SnmpError`` on failure.
+
+    ``presumed_alive`` (the target is not known to be down: it answered its
+    previous poll, or this is its first) lets even the first request of this
+    poll draw on the retry budget (``RetryBudget``); for a target known to be
+    down one round of attempts confirms it, so a dead target costs a full
+    silence only once, when it dies.
+    """
+    with retry_budget(RetryBudget(target.name, presumed_alive)):
+        return await _poll(transport, target, registry, wanted_profile, max_rows)
+
+
+async def _poll(
+    transport: Transport,
+    target: SnmpTarget,
+    registry: ProfileRegistry,
+    wanted_profile: str,
+    max_rows: int,
+) -> PollOutcome:
     system = await _system(transport, target)
     profile = choose_profile(registry, wanted_profile, system)
     scalars: dict[str, SnmpValue] = {}

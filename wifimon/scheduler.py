@@ -104,7 +104,12 @@ class PollRound:
         try:
             async with asyncio.timeout(target.budget):
                 outcome = await poll_target(
-                    self.transport, target.snmp, self.registry, target.profile, self.max_rows
+                    self.transport,
+                    target.snmp,
+                    self.registry,
+                    target.profile,
+                    self.max_rows,
+                    presumed_alive=health.up is not False,  # not known to be down
                 )
         except TimeoutError:
             reason = ErrorReason.TIMEOUT

@@ -6,13 +6,22 @@ GETs split into chunks, tooBig halving, SNMPv1's noSuchName, and walks that
 stop at the end of the subtree, at an OID going backwards or repeating
 (counted as ``cut``) or at the row limit. One copy, so the pysnmp and the
 lean transports cannot drift apart.
+
+It also spends the target's ``RetryBudget`` (see there): under datagram loss
+a request that used up its own attempts is sent again, and a walk resumes
+from its last OID, while the target is proven alive, so a lossy path does
+not turn one unlucky request into a dead target.
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from wifimon.snmp.types import (
@@ -46,6 +55,10 @@ ERROR_STATUS_NAMES = {
     16: "authorizationError",
 }
 
+# Rounds (a request's own ``retries + 1`` attempts) a live target may stay
+# silent before it counts as down; see RetryBudget for the arithmetic.
+SILENT_ROUNDS_BEFORE_DOWN = 6
+
 WALK_END = "end"  # the subtree or the MIB view ended: the walk is complete
 WALK_CUT = "cut"  # the agent went backwards or looped: the walk stopped early
 
@@ -61,6 +74,77 @@ class Reply(Protocol):
 
     @property
     def varbinds(self) -> list[VarBind]: ...
+
+
+@dataclass(slots=True)
+class RetryBudget:
+    """The patience one poll of one target has earned, shared by its requests.
+
+    A request first gets its own ``retries + 1`` attempts: one *round*. If
+    they all go unanswered but the target is taken to be alive (it answered
+    another request of this poll, or is not known to be down from its last
+    poll: ``presumed_alive``), the silence is datagram loss, not death, so
+    the request gets another round (a walk resumes from its last OID, a GET
+    chunk is sent again alone: nothing is fetched twice). The target counts
+    as down only once it has stayed silent for ``silent_rounds_allowed``
+    rounds in a row over all its requests, or one request has failed that
+    many rounds. A target known to be down that does not answer gets no
+    extra round, so a dead or black-holed one costs the long silence once,
+    then one round per poll. The scheduler's time budget bounds it all.
+
+    With a round-trip loss ``q`` per attempt and ``a`` attempts per round, a
+    round fails with ``f = q**a`` and a poll of ``n`` requests is wrongly
+    declared down with about ``2 * n * f**silent_rounds_allowed``: for 20 %
+    loss each way (q = 0.36), a = 3, n = 50 that is 1e-6 instead of 0.9.
+
+    ``target`` is the target's name, e.g. ``"wlc-centre"``; ``answers`` the
+    replies it sent in this poll; ``silent_rounds`` the rounds that failed
+    since its last reply; ``rescued`` the extra rounds granted so far.
+    """
+
+    target: str
+    presumed_alive: bool = False
+    silent_rounds_allowed: int = SILENT_ROUNDS_BEFORE_DOWN
+    answers: int = 0
+    silent_rounds: int = 0
+    rescued: int = 0
+
+    @property
+    def alive(self) -> bool:
+        return self.answers > 0 or self.presumed_alive
+
+    def answered(self) -> None:
+        self.answers += 1
+        self.silent_rounds = 0
+
+    def may_retry(self, failed_rounds: int) -> bool:
+        """Whether a request whose ``failed_rounds``-th round just went
+        unanswered gets one more round (which is then counted as rescued)."""
+        self.silent_rounds += 1
+        limit = self.silent_rounds_allowed
+        if self.alive and failed_rounds < limit and self.silent_rounds < limit:
+            self.rescued += 1
+            return True
+        return False
+
+
+_RETRY_BUDGET: ContextVar[RetryBudget | None] = ContextVar("wifimon_retry_budget", default=None)
+
+
+@contextmanager
+def retry_budget(budget: RetryBudget) -> Iterator[RetryBudget]:
+    """Spend ``budget`` on every request to its target made inside this block
+    (also in tasks started in it): the poller opens one per target poll."""
+    token = _RETRY_BUDGET.set(budget)
+    try:
+        yield budget
+    finally:
+        _RETRY_BUDGET.reset(token)
+
+
+def _budget_for(target: SnmpTarget) -> RetryBudget | None:
+    budget = _RETRY_BUDGET.get()
+    return budget if budget is not None and budget.target == target.name else None
 
 
 def where(target: SnmpTarget) -> str:
@@ -159,6 +243,26 @@ class RequestLogic:
         """GETNEXT for SNMPv1, GETBULK of ``wanted`` rows otherwise."""
         raise NotImplementedError
 
+    async def _persevering(self, target: SnmpTarget, send: Callable[[], Awaitable[Reply]]) -> Reply:
+        """One request PDU: ``send`` it (its own attempts), and again while
+        the target's ``RetryBudget`` allows (the resend counts as a retry)."""
+        budget = _budget_for(target)
+        failed_rounds = 0
+        while True:
+            try:
+                reply = await send()
+            except SnmpError as error:
+                failed_rounds += 1
+                if error.reason is not ErrorReason.TIMEOUT or budget is None:
+                    raise
+                if not budget.may_retry(failed_rounds):
+                    raise
+                self.stats.retries += 1
+                continue
+            if budget is not None:
+                budget.answered()
+            return reply
+
     async def get_oids(self, target: SnmpTarget, oids: Sequence[Oid]) -> list[VarBind]:
         results: list[VarBind] = []
         # Chunks go one after another: an access point answers one PDU at a
@@ -168,7 +272,7 @@ class RequestLogic:
         return results
 
     async def _get_chunk(self, target: SnmpTarget, oids: Sequence[Oid]) -> list[VarBind]:
-        response = await self._get_pdu(target, oids)
+        response = await self._persevering(target, partial(self._get_pdu, target, oids))
         status, index = response.error_status, response.error_index
         if status == 0:
             return checked_get_reply(target, oids, response.varbinds)
@@ -199,7 +303,9 @@ class RequestLogic:
         repetitions = max(1, target.max_repetitions)
         while len(rows) < max_rows:
             wanted = min(repetitions, max_rows - len(rows))
-            response = await self._walk_pdu(target, cursor, wanted)
+            response = await self._persevering(
+                target, partial(self._walk_pdu, target, cursor, wanted)
+            )
             if response.error_status == TOO_BIG and wanted > 1:
                 repetitions = wanted // 2
                 continue

@@ -1,0 +1,125 @@
+"""A ``RequestLogic`` transport over recorded varbinds whose datagrams get lost.
+
+It is the real GET/walk/retry-budget logic of ``wifimon.snmp.pdus`` with the
+wire replaced by a seeded coin: each attempt of a request PDU is answered
+with probability ``1 - loss`` (one coin per attempt, like a request and its
+reply crossing a lossy path), else it is lost; a PDU whose ``retries + 1``
+attempts are all lost fails with TIMEOUT, as the real transports do after
+their timeouts. No time passes, so thousands of polls run in seconds, and
+the same seed gives the same losses.
+
+Example::
+
+    transport = LossyTransport({"wlc": load_agent("healthy")}, loss=0.36, seed=7)
+    transport.silence("wlc", after=10)   # answers 10 PDUs, then none
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from wifimon.snmp.pdus import RequestLogic
+from wifimon.snmp.types import (
+    ErrorReason,
+    Oid,
+    SnmpError,
+    SnmpTarget,
+    SnmpValue,
+    ValueKind,
+    VarBind,
+)
+
+END_OF_MIB_VIEW = SnmpValue(ValueKind.END_OF_MIB_VIEW, None)
+NO_SUCH_OBJECT = SnmpValue(ValueKind.NO_SUCH_OBJECT, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A response PDU as ``RequestLogic`` reads it."""
+
+    varbinds: list[VarBind]
+    error_status: int = 0
+    error_index: int = 0
+
+
+@dataclass
+class _Agent:
+    varbinds: list[VarBind]
+    oids: list[Oid] = field(init=False)
+    by_oid: dict[Oid, VarBind] = field(init=False)
+    answers_left: int | None = None  # None: answers forever (up to the coin)
+
+    def __post_init__(self) -> None:
+        self.varbinds = sorted(self.varbinds, key=lambda varbind: varbind.oid)
+        self.oids = [varbind.oid for varbind in self.varbinds]
+        self.by_oid = {varbind.oid: varbind for varbind in self.varbinds}
+
+    def get(self, oids: Sequence[Oid]) -> Reply:
+        return Reply([self.by_oid.get(oid, VarBind(oid, NO_SUCH_OBJECT)) for oid in oids])
+
+    def bulk(self, cursor: Oid, wanted: int) -> Reply:
+        start = bisect.bisect_right(self.oids, cursor)
+        rows = self.varbinds[start : start + wanted]
+        if len(rows) < wanted:  # past the last object: endOfMibView, as RFC 3416 says
+            last = rows[-1].oid if rows else cursor
+            rows = [*rows, VarBind(last, END_OF_MIB_VIEW)]
+        return Reply(rows)
+
+
+class LossyTransport(RequestLogic):
+    """``Transport`` serving ``agents`` (target name -> varbinds) with ``loss``
+    (0..1) of the attempts lost, drawn from ``random.Random(seed)``."""
+
+    def __init__(
+        self, agents: Mapping[str, Sequence[VarBind]], loss: float = 0.0, seed: int = 0
+    ) -> None:
+        super().__init__()
+        self.loss = loss
+        self._random = random.Random(seed)
+        self._agents = {name: _Agent(list(varbinds)) for name, varbinds in agents.items()}
+        self.pdus_by_target: dict[str, int] = {}
+
+    def silence(self, name: str, after: int = 0) -> None:
+        """Target ``name`` answers ``after`` more attempts, then never again."""
+        self._agents[name].answers_left = after
+
+    async def get(self, target: SnmpTarget, oids: Sequence[Oid]) -> list[VarBind]:
+        return await self.get_oids(target, oids)
+
+    async def walk(
+        self, target: SnmpTarget, root: Oid, max_rows: int = 100_000, *, unordered: bool = False
+    ) -> list[VarBind]:
+        return await self.walk_subtree(target, root, max_rows, unordered=unordered)
+
+    async def close(self) -> None:
+        pass
+
+    async def _get_pdu(self, target: SnmpTarget, oids: Sequence[Oid]) -> Reply:
+        agent = await self._round(target)
+        return agent.get(oids)
+
+    async def _walk_pdu(self, target: SnmpTarget, cursor: Oid, wanted: int) -> Reply:
+        agent = await self._round(target)
+        return agent.bulk(cursor, 1 if target.credentials.version == "1" else wanted)
+
+    async def _round(self, target: SnmpTarget) -> _Agent:
+        """The target's own attempts at one PDU, as a real transport makes them."""
+        await asyncio.sleep(0)  # yield like real I/O: concurrent walks interleave
+        agent = self._agents.get(target.name)
+        for attempt in range(target.retries + 1):
+            self.stats.requests += 1
+            self.pdus_by_target[target.name] = self.pdus_by_target.get(target.name, 0) + 1
+            if attempt:
+                self.stats.retries += 1
+            if agent is None or self._random.random() < self.loss:
+                continue
+            if agent.answers_left is not None:
+                if agent.answers_left <= 0:
+                    continue
+                agent.answers_left -= 1
+            return agent
+        raise SnmpError(ErrorReason.TIMEOUT, f"{target.name}: no response")
