@@ -13,9 +13,14 @@ from collections.abc import Callable, Iterable, Mapping
 from importlib.metadata import entry_points
 from typing import Protocol, runtime_checkable
 
+from wifimon.config.errors import ConfigIssue
 from wifimon.snapshot import Sample, Snapshot
 
 ENTRY_POINT_GROUP = "wifimon.exporters"
+# An exporter whose settings point at files of their own (e.g. Prometheus'
+# web config) offers a check under this group, so ``check-config`` finds a
+# broken one before ``run`` would: ``check(settings) -> list[ConfigIssue]``.
+CHECK_ENTRY_POINT_GROUP = "wifimon.exporter_checks"
 # Each exporter's settings also hold the daemon's ``state_dir`` under this key
 # (a ``Path``) for what must survive a restart; an exporter keeps its files in
 # a sub-folder named after itself, e.g. ``<state_dir>/influxdb``.
@@ -76,3 +81,15 @@ def load_exporter_factories(names: Iterable[str] | None = None) -> dict[str, Exp
         except Exception:  # an exporter's own import error must not hide the others
             log.exception("exporter failed to load", extra={"exporter": entry.name})
     return factories
+
+
+def check_exporter_settings(sections: Mapping[str, Mapping[str, object]]) -> list[ConfigIssue]:
+    """What the installed checks find wrong in the configured exporters'
+    ``sections`` (e.g. ``{"prometheus": {"web_config_file": Path(...)}}``);
+    ``[]`` when nothing is."""
+    issues: list[ConfigIssue] = []
+    for entry in entry_points(group=CHECK_ENTRY_POINT_GROUP):
+        if entry.name in sections:
+            check: Callable[[Mapping[str, object]], list[ConfigIssue]] = entry.load()
+            issues.extend(check(sections[entry.name]))
+    return issues

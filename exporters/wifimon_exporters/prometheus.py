@@ -10,6 +10,12 @@ Rendering 283,500 series takes ~0.45 s of one core; a scrape then costs ~1 ms.
 Samples carry no timestamps on purpose: the daemon polls on its own clock and
 exports staleness as metrics, and Prometheus's staleness handling only works
 for series it timestamps itself.
+
+With ``web_config_file`` (Prometheus exporter-toolkit's format, see
+``web_config``) every path is served over TLS, optionally requiring client
+certificates, and/or behind basic auth. The TLS handshake and the bcrypt
+check run on the connection's own thread, never on the accepting one, so a
+slow or silent client cannot hold up other scrapers.
 """
 
 from __future__ import annotations
@@ -19,14 +25,17 @@ import gzip
 import logging
 import socket
 import socketserver
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import cast
+from pathlib import Path
+from typing import Any, cast
 from urllib.parse import urlsplit
 
+from wifimon.config.errors import ConfigError, ConfigIssue
 from wifimon.exporting import Exporter
 from wifimon.snapshot import Snapshot
 from wifimon_exporters.exposition import (
@@ -34,6 +43,7 @@ from wifimon_exporters.exposition import (
     join_families,
     render_families,
 )
+from wifimon_exporters.web_config import PLAIN, WatchedWebConfig, WebConfig, load_web_config
 
 log = logging.getLogger("wifimon.exporters.prometheus")
 
@@ -46,6 +56,10 @@ GZIP_LEVEL = 1
 SHUTDOWN_POLL_SECONDS = 0.1
 # How long a scrape waits for the very first rendition after start, seconds.
 FIRST_RENDER_WAIT_SECONDS = 10.0
+# How long a client may take to complete the TLS handshake, seconds.
+TLS_HANDSHAKE_SECONDS = 10.0
+# Addresses that reach every interface: served without TLS and auth, warned about.
+_ALL_INTERFACES = frozenset({"", "0.0.0.0", "::"})
 
 
 # --------------------------------------------------------------------------
@@ -196,6 +210,43 @@ class _Server(ThreadingHTTPServer):
         socketserver.TCPServer.server_bind(self)
         self.server_name, self.server_port = str(self.server_address[0]), self.server_address[1]
 
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """On the connection's own thread: the TLS handshake, then the handler."""
+        web = self.exporter.web.current()
+        if web.tls is None:
+            super().finish_request(request, client_address)
+            return
+        secured = _handshake(request, web, client_address)
+        if secured is None:
+            return
+        try:
+            super().finish_request(secured, client_address)
+        finally:
+            self.shutdown_request(secured)
+
+
+def _handshake(request: socket.socket, web: WebConfig, peer: Any) -> ssl.SSLSocket | None:
+    """The TLS socket of ``request``, or None (logged) when the client fails TLS."""
+    assert web.tls is not None
+    try:
+        request.settimeout(TLS_HANDSHAKE_SECONDS)
+        secured = web.tls.wrap_socket(request, server_side=True)
+    except (OSError, ssl.SSLError) as error:
+        # e.g. plain http sent to the https port: "http request" from OpenSSL
+        log.debug("TLS handshake with %s failed: %s", peer[0], error)
+        return None
+    if web.client_allowed_sans is not None and not _san_allowed(secured, web.client_allowed_sans):
+        log.warning("client certificate of %s has no allowed SAN; connection closed", peer[0])
+        secured.close()
+        return None
+    return secured
+
+
+def _san_allowed(secured: ssl.SSLSocket, allowed: frozenset[str]) -> bool:
+    certificate: dict[str, Any] = dict(secured.getpeercert() or {})
+    names: tuple[tuple[str, str], ...] = certificate.get("subjectAltName", ())
+    return any(value in allowed for _kind, value in names)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: Prometheus reuses connections
@@ -212,12 +263,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _respond(self, send_body: bool) -> None:
         exporter = cast(_Server, self.server).exporter
+        web = exporter.web.current()
         path = urlsplit(self.path).path
         headers: dict[str, str]
         if exporter.stopped:
             # A keep-alive connection outlived stop(): end it, serve nothing stale.
             self.close_connection = True
             status, headers, body = 503, {}, b"stopped\n"
+        elif web.auth is not None and not web.auth.allows(self.headers.get("Authorization")):
+            status, headers, body = 401, {"WWW-Authenticate": web.auth.challenge}, b"Unauthorized\n"
         elif path == "/metrics":
             status, headers, body = exporter.scrape(
                 self.headers.get("Accept", ""), self.headers.get("Accept-Encoding", "")
@@ -227,6 +281,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             status, headers, body = 404, {}, b"not found; try /metrics\n"
         self.send_response(status)
+        headers = {**web.headers, **headers}
         headers.setdefault("Content-Type", "text/plain; charset=utf-8")
         for name, value in headers.items():
             self.send_header(name, value)
@@ -240,10 +295,15 @@ class PrometheusExporter:
     """Serves ``/metrics`` and ``/healthz`` on ``listen`` from published snapshots.
 
     ``port`` is the bound TCP port once started (useful with ``listen`` port 0).
+    ``web_config_file`` (exporter-toolkit format) adds TLS and basic auth; it
+    is read here, so a bad one raises ``ConfigError`` before anything starts.
     """
 
-    def __init__(self, listen: str, current: Callable[[], Snapshot]) -> None:
+    def __init__(
+        self, listen: str, current: Callable[[], Snapshot], web_config_file: Path | None = None
+    ) -> None:
         self.host, self.port = parse_listen(listen)
+        self.web = WatchedWebConfig(web_config_file)
         self._current = current
         self._renderer = _Renderer()
         self._server: _Server | None = None
@@ -263,7 +323,14 @@ class PrometheusExporter:
             daemon=True,
         ).start()
         self.publish(self._current())
-        log.info("serving /metrics on %s port %d", self.host or "*", self.port)
+        web = self.web.current()
+        url = (
+            f"{'http' if web.tls is None else 'https'}://{_url_host(self.host)}:{self.port}/metrics"
+        )
+        log.info("serving %s (%s)", url, web.describe())
+        warning = exposure_warning(self.host, web)
+        if warning:
+            log.warning("%s", warning)
 
     def publish(self, snapshot: Snapshot) -> None:
         """Hand over a new snapshot; O(1), rendering happens on the worker."""
@@ -308,9 +375,62 @@ class PrometheusExporter:
         )
 
 
+def exposure_warning(host: str, web: WebConfig) -> str | None:
+    """What to warn about when ``/metrics`` is served on every interface
+    (``host`` e.g. ``"0.0.0.0"``) without TLS or without authentication."""
+    if host not in _ALL_INTERFACES or (web.tls is not None and web.auth is not None):
+        return None
+    missing = "TLS" if web.tls is None else "authentication"
+    return (
+        f"/metrics is open to every network this host is on (listen {host or '*'}) "
+        f"without {missing}; set exporters.prometheus.listen to one address, "
+        "or add a web_config_file"
+    )
+
+
+def _url_host(host: str) -> str:
+    if not host:
+        return "0.0.0.0"
+    return f"[{host}]" if ":" in host else host
+
+
+def check_settings(settings: Mapping[str, object]) -> list[ConfigIssue]:
+    """Every problem of the web config ``settings`` names, without serving
+    anything (for ``wifimon check-config``); ``[]`` when there is none."""
+    web_config = settings.get("web_config_file")
+    if web_config is None:
+        return []
+    try:
+        load_web_config(Path(str(web_config)))
+    except ConfigError as error:
+        return list(error.issues)
+    return []
+
+
+def describe_settings(settings: Mapping[str, object]) -> str:
+    """Where and how ``/metrics`` will be served, for ``wifimon check-config``,
+    e.g. ``"https://127.0.0.1:9877/metrics (TLS, basic auth)"``; a web config
+    that does not load reads ``"(web config invalid)"``."""
+    host, port = parse_listen(str(settings.get("listen", "0.0.0.0:9877")))
+    web_config = settings.get("web_config_file")
+    try:
+        web = load_web_config(Path(str(web_config))) if web_config is not None else PLAIN
+    except ConfigError:
+        return f"https://{_url_host(host)}:{port}/metrics (web config invalid)"
+    scheme = "http" if web.tls is None else "https"
+    return f"{scheme}://{_url_host(host)}:{port}/metrics ({web.describe()})"
+
+
 def create(settings: Mapping[str, object], current: Callable[[], Snapshot]) -> Exporter:
-    """Entry point ``wifimon.exporters: prometheus``; ``settings = {"listen": "host:port"}``."""
+    """Entry point ``wifimon.exporters: prometheus``; ``settings`` is e.g.
+    ``{"listen": "127.0.0.1:9877", "web_config_file": Path("/etc/wifimon/web.yml")}``.
+
+    Raises ``ConfigError`` (``file:line: key: message``) for a bad web config.
+    """
     listen = settings.get("listen", "0.0.0.0:9877")
     if not isinstance(listen, str):
         raise TypeError(f"prometheus.listen must be a string, got {listen!r}")
-    return PrometheusExporter(listen, current)
+    web_config = settings.get("web_config_file")
+    if web_config is not None and not isinstance(web_config, str | Path):
+        raise TypeError(f"prometheus.web_config_file must be a path, got {web_config!r}")
+    return PrometheusExporter(listen, current, None if web_config is None else Path(web_config))

@@ -266,3 +266,26 @@ def test_report_against_an_unreachable_source_exits_1_with_a_clear_error(tmp_pat
     assert result.returncode == 1, output(result)
     assert "error:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_check_config_checks_the_prometheus_web_config(tmp_path: Path) -> None:
+    config = tmp_path / "wifimon.yaml"
+    config.write_text(
+        "exporters:\n"
+        "  prometheus: {listen: '127.0.0.1:9877', web_config_file: web.yml}\n"
+        "state_dir: state\n"
+    )
+    web = tmp_path / "web.yml"
+    # a bcrypt hash of "scrape-me"; the password itself is never in the file
+    web.write_text(
+        "basic_auth_users:\n"
+        "  prometheus: $2b$04$hCaFxzOyAyVC.P0VBfkTV.Rm5l.991Q5rqBEwUfKx6mpX4dqxKuj2\n"
+    )
+    good = wifimon("check-config", "-c", str(config))
+    assert good.returncode == 0, output(good)
+
+    web.write_text("tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n  bogus: 1\n")
+    bad = wifimon("check-config", "-c", str(config))
+    assert bad.returncode == EXIT_BAD_CONFIG, output(bad)
+    assert re.search(r"web\.yml:4: tls_server_config\.bogus: unknown key", bad.stderr)
+    assert "nothing was started" in bad.stderr

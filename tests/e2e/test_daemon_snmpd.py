@@ -272,15 +272,15 @@ def test_a_wrong_v3_auth_password_is_an_auth_failure_while_good_targets_stay_up(
         assert scrape.value("wifimon_target_up", target=good) == 1, good
 
 
-def test_a_wrong_v3_privacy_password_is_a_timeout(v3_run: V3Run) -> None:
+def test_a_wrong_v3_privacy_password_is_an_auth_error(v3_run: V3Run) -> None:
     # snmpd cannot decrypt the scoped PDU, logs "error parsing ScopedPDU" and
-    # drops the request without a Report (net-snmp's own snmpget times out
-    # too), so to any manager this is indistinguishable from a silent agent.
+    # drops the request without a Report (net-snmp's own snmpget times out),
+    # but it still answers engine discovery: the daemon tells the two apart.
     scrape = v3_run.scrape
     assert scrape.value("wifimon_target_up", target="ap-bad-priv") == 0
     assert scrape.value("wifimon_ap_up", ap="ap-bad-priv") == 0
     errors = scrape.series("wifimon_target_poll_errors_total", target="ap-bad-priv")
-    assert {s.labels["reason"] for s in errors} == {"timeout"}
+    assert {s.labels["reason"] for s in errors} == {"auth"}
 
 
 def test_only_the_wrong_passwords_fail(v3_run: V3Run) -> None:

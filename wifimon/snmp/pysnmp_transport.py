@@ -9,6 +9,14 @@ response side). We call the two layers they wrap — the LCD configurator and
 the RFC 3413 command generators — with raw numeric varbinds, so no MIB is
 consulted at poll time, and we own the future each request completes, which
 keeps cancellation, retry counting and error mapping in our hands.
+
+pysnmp caches an agent's engine id per address for five minutes and keeps
+sending to the old one when the agent is replaced or reset (a new engine
+id): net-snmp then drops every request. So a v3 request that times out asks
+the agent for its engine id (``v3_probe``); when that changed, the cached
+one is dropped and the request sent once more. (A restart with the same
+engine id needs nothing: the agent's NotInTimeWindow report resynchronises
+pysnmp.)
 """
 
 from __future__ import annotations
@@ -50,6 +58,7 @@ from wifimon.snmp.types import (
     ValueKind,
     VarBind,
 )
+from wifimon.snmp.v3_probe import discover_engine_id
 
 _AUTH_PROTOCOLS: dict[str, Any] = {
     "md5": config.USM_AUTH_HMAC96_MD5,
@@ -228,6 +237,7 @@ class _Route:
 
     address_name: str
     context_name: bytes
+    address: tuple[str, int]  # resolved IP and port, e.g. ("10.1.0.2", 161)
 
 
 def _v3_keys(credentials: SnmpCredentials) -> tuple[str | None, str, str | None, str]:
@@ -300,7 +310,8 @@ class _Engine:
             ) from None
         if credentials.version == "3":
             self.v3_keys.setdefault(credentials.user, _v3_keys(credentials))
-        return _Route(str(address_name), context)
+        host, port = address.transport_address[:2]
+        return _Route(str(address_name), context, (str(host), int(port)))
 
     def _check_v3_keys(self, target: SnmpTarget) -> None:
         credentials = target.credentials
@@ -313,7 +324,45 @@ class _Engine:
             )
 
     async def exchange(self, target: SnmpTarget, request: _Request) -> _Response:
-        """Send one request PDU and wait for its reply (pysnmp does the retries)."""
+        """Send one request PDU and wait for its reply (pysnmp does the retries);
+        for v3, once more if the agent turns out to have a new engine id."""
+        try:
+            return await self._exchange_once(target, request)
+        except SnmpError as error:
+            if error.reason is not ErrorReason.TIMEOUT or target.credentials.version != "3":
+                raise
+            if not await self._forget_replaced_engine(target):
+                raise
+        return await self._exchange_once(target, request)
+
+    async def _forget_replaced_engine(self, target: SnmpTarget) -> bool:
+        """True when the agent now reports an engine id other than the one
+        pysnmp cached for its address; the cached one is then forgotten."""
+        route = await self.route(target)
+        cache = self._engine_id_cache()
+        cached = {
+            bytes(entry["securityEngineId"])
+            for key, entry in cache.items()
+            if tuple(key[1])[:2] == route.address
+        }
+        if not cached:
+            return False  # never discovered: nothing stale to forget
+        self.stats.requests += 1
+        current = await discover_engine_id(route.address, target.timeout)
+        if current is None or current in cached:
+            return False
+        for key in [key for key in cache if tuple(key[1])[:2] == route.address]:
+            del cache[key]
+        return True
+
+    def _engine_id_cache(self) -> dict[Any, Any]:
+        # pysnmp's v3 message processing model keeps discovered engine ids in
+        # a private dict keyed by (transport domain, address); no API clears it.
+        model = self.snmp_engine.message_processing_subsystems[3]
+        cache: dict[Any, Any] = model._SnmpV3MessageProcessingModel__engineIdCache
+        return cache
+
+    async def _exchange_once(self, target: SnmpTarget, request: _Request) -> _Response:
         route = await self.route(target)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
 
