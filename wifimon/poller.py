@@ -15,7 +15,7 @@ from wifimon.profiles.evaluate import Observation, PollData, observe
 from wifimon.profiles.registry import SYSTEM_SCALARS, ProfileRegistry
 from wifimon.profiles.schema import Profile
 from wifimon.profiles.tables import Table
-from wifimon.snmp.pdus import RetryBudget, retry_budget
+from wifimon.snmp.pdus import UNPROVEN_SILENT_ROUNDS, RetryBudget, retry_budget
 from wifimon.snmp.types import (
     ErrorReason,
     SnmpError,
@@ -91,6 +91,7 @@ async def poll_target(
     max_rows: int = 100_000,
     *,
     presumed_alive: bool = False,
+    first_poll: bool = False,
 ) -> PollOutcome:
     """Fetch and observe one target. Raises ``SnmpError`` on failure.
 
@@ -98,9 +99,11 @@ async def poll_target(
     previous poll, or this is its first) lets even the first request of this
     poll draw on the retry budget (``RetryBudget``); for a target known to be
     down one round of attempts confirms it, so a dead target costs a full
-    silence only once, when it dies.
+    silence only once, when it dies. On a ``first_poll`` the presumption
+    lasts ``UNPROVEN_SILENT_ROUNDS`` rounds until the target first answers.
     """
-    with retry_budget(RetryBudget(target.name, presumed_alive)):
+    unproven = UNPROVEN_SILENT_ROUNDS if first_poll else None
+    with retry_budget(RetryBudget(target.name, presumed_alive, unproven_rounds_allowed=unproven)):
         return await _poll(transport, target, registry, wanted_profile, max_rows)
 
 

@@ -110,6 +110,7 @@ class PollRound:
                     target.profile,
                     self.max_rows,
                     presumed_alive=health.up is not False,  # not known to be down
+                    first_poll=health.up is None,
                 )
         except TimeoutError:
             reason = ErrorReason.TIMEOUT

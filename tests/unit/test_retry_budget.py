@@ -25,7 +25,12 @@ from wifimon.poller import poll_target
 from wifimon.profiles.registry import default_registry
 from wifimon.scheduler import PollRound, PollTarget
 from wifimon.snapshot import TargetSnapshot
-from wifimon.snmp.pdus import SILENT_ROUNDS_BEFORE_DOWN, RetryBudget, retry_budget
+from wifimon.snmp.pdus import (
+    SILENT_ROUNDS_BEFORE_DOWN,
+    UNPROVEN_SILENT_ROUNDS,
+    RetryBudget,
+    retry_budget,
+)
 from wifimon.snmp.types import ErrorReason, SnmpCredentials, SnmpError, SnmpTarget
 
 REGISTRY = default_registry()
@@ -125,16 +130,18 @@ def test_20_percent_loss_each_way_over_500_polls_never_downs_the_target() -> Non
 
 
 def test_a_silent_target_costs_the_silent_rounds_once_then_one_round_per_poll() -> None:
-    """A black hole next to a lossy target. First poll: not known to be down,
-    so it gets the silent rounds; then it is known down and one round of its
-    own attempts confirms it. The other target's answers never count for it."""
+    """A black hole next to a lossy target. First poll: never seen, so it is
+    presumed alive for the unproven rounds only; then it is known down and
+    one round of its own attempts confirms it. The other target's answers
+    never count for it."""
     transport = LossyTransport({"wlc": HEALTHY}, loss=ROUND_TRIP_LOSS, seed=3)
     first, second = run_rounds(transport, ["wlc", "black-hole"], 2)
     for result, errors in ((first, 1), (second, 2)):
         assert up(result["wlc"], "wlc") == 1
         assert up(result["black-hole"], "black-hole") == 0
         assert result["black-hole"][(ERRORS, ("black-hole", "timeout"))] == errors
-    assert transport.pdus_by_target["black-hole"] == (SILENT_ROUNDS_BEFORE_DOWN + 1) * ATTEMPTS
+    assert transport.pdus_by_target["black-hole"] == (UNPROVEN_SILENT_ROUNDS + 1) * ATTEMPTS
+    assert UNPROVEN_SILENT_ROUNDS < SILENT_ROUNDS_BEFORE_DOWN
 
 
 def test_a_target_that_was_up_gets_the_silent_rounds_before_it_is_down() -> None:
@@ -204,3 +211,18 @@ def test_errors_other_than_silence_are_never_retried() -> None:
         asyncio.run(get())
     assert failure.value.reason is ErrorReason.AUTH
     assert transport.stats.requests == 1
+
+
+def test_a_first_poll_that_answered_once_gets_the_full_silent_rounds() -> (
+    None
+):
+    """The unproven limit ends with the first answer of the first poll."""
+    transport = LossyTransport({"wlc": HEALTHY})
+    transport.silence("wlc", after=40)  # answers 40 attempts of its first poll, then nothing
+
+    async def poll() -> None:
+        with pytest.raises(SnmpError):
+            await poll_target(transport, snmp_target("wlc"), REGISTRY, "auto", first_poll=True)
+
+    asyncio.run(poll())
+    assert transport.pdus_by_target["wlc"] - 40 >= SILENT_ROUNDS_BEFORE_DOWN * ATTEMPTS

@@ -58,6 +58,10 @@ ERROR_STATUS_NAMES = {
 # Rounds (a request's own ``retries + 1`` attempts) a live target may stay
 # silent before it counts as down; see RetryBudget for the arithmetic.
 SILENT_ROUNDS_BEFORE_DOWN = 6
+# The same for a target never polled before (first round after a start) until
+# it first answers: short enough that a dead AP or a wrong SNMPv3 privacy key
+# is reported within its time budget, not cut off by it.
+UNPROVEN_SILENT_ROUNDS = 2
 
 WALK_END = "end"  # the subtree or the MIB view ended: the walk is complete
 WALK_CUT = "cut"  # the agent went backwards or looped: the walk stopped early
@@ -90,7 +94,10 @@ class RetryBudget:
     rounds in a row over all its requests, or one request has failed that
     many rounds. A target known to be down that does not answer gets no
     extra round, so a dead or black-holed one costs the long silence once,
-    then one round per poll. The scheduler's time budget bounds it all.
+    then one round per poll. A target never polled before is presumed
+    alive too, but until it first answers only for ``unproven_rounds_allowed``
+    rounds (when set): dead APs at start-up cost two rounds, not the budget.
+    The scheduler's time budget bounds it all.
 
     With a round-trip loss ``q`` per attempt and ``a`` attempts per round, a
     round fails with ``f = q**a`` and a poll of ``n`` requests is wrongly
@@ -105,6 +112,7 @@ class RetryBudget:
     target: str
     presumed_alive: bool = False
     silent_rounds_allowed: int = SILENT_ROUNDS_BEFORE_DOWN
+    unproven_rounds_allowed: int | None = None
     answers: int = 0
     silent_rounds: int = 0
     rescued: int = 0
@@ -122,6 +130,8 @@ class RetryBudget:
         unanswered gets one more round (which is then counted as rescued)."""
         self.silent_rounds += 1
         limit = self.silent_rounds_allowed
+        if self.answers == 0 and self.unproven_rounds_allowed is not None:
+            limit = min(limit, self.unproven_rounds_allowed)
         if self.alive and failed_rounds < limit and self.silent_rounds < limit:
             self.rescued += 1
             return True
