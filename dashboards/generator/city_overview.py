@@ -1,8 +1,9 @@
 """City overview: what operators keep on the wall screen.
 
 A map of every AP coloured by status and sized by clients, the city's
-numbers now, availability and load per district, the APs that are down
-and the busiest ones. Every AP row and map marker links to the AP detail.
+numbers now, the districts' coverage (a map of their polygons and bars),
+availability and load per district, the APs that are down and the busiest
+ones. Every AP row and map marker links to the AP detail.
 
 Every AP series is first reduced with ``max by (ap, ...)``: two Prometheus
 servers scraping one daemon, or a new ``instance`` after a restart, must
@@ -36,6 +37,7 @@ from dashboards.generator.common import (
     thresholds,
     to_numbers,
 )
+from dashboards.generator.coverage import coverage_row
 from dashboards.generator.layout import Layout
 from dashboards.generator.panels import bargauge_panel, stat_panel, table_panel, timeseries_panel
 
@@ -56,6 +58,7 @@ def build() -> model.Dashboard:
     layout.row("Map")
     layout.panel(_ap_map(), 15, 14)
     layout.panel(_down_table(), 9, 14)
+    coverage_row(layout)
     _district_row(layout)
     _busiest_row(layout)
     return build_dashboard(

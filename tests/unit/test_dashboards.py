@@ -385,7 +385,7 @@ def test_ap_links_open_the_ap_detail_with_its_variables() -> None:
 
 
 def test_the_city_map_reads_coordinates_status_and_clients() -> None:
-    (geomap,) = (p for p in panels(load("city-overview.json")) if p["type"] == "geomap")
+    (geomap,) = (p for p in panels(load("city-overview.json")) if p["title"] == "Access points")
     (layer,) = geomap["options"]["layers"]
     assert layer["location"] == {"mode": "coords", "latitude": "latitude", "longitude": "longitude"}
     assert layer["config"]["style"]["color"]["field"] == "status"

@@ -20,7 +20,7 @@ def parse(text: str) -> tuple[list[dict[str, object]], list[str]]:
 def test_contract_columns() -> None:
     assert CSV_COLUMNS == (
         "ap", "name", "host", "port", "credentials", "profile", "controller", "mac",
-        "site", "district", "latitude", "longitude",
+        "site", "district", "latitude", "longitude", "coverage_radius_m",
     )  # fmt: skip
 
 

@@ -37,14 +37,29 @@ def read(path: Path) -> list[list[str]]:
 
 
 def test_csv_columns_are_the_issues(tmp_path: Path) -> None:
-    districts, aps = write_csvs(sample_report(), tmp_path)
+    report = sample_report()
+    report.coverage = {"Gare": 0.25}  # Rebberg's is unknown: an empty cell
+    districts, aps = write_csvs(report, tmp_path)
     columns = ["aps", "availability_ratio", "clients_mean", "clients_peak", "receive_bytes",
                "transmit_bytes"]  # fmt: skip
-    assert read(districts)[0] == ["district", *columns]
+    assert read(districts)[0] == ["district", *columns, "coverage_ratio"]
     assert read(aps)[0] == ["ap", "district", *columns]
-    assert read(districts)[1] == ["Gare", "2", "0.750000", "7.500", "12", "1500000000", "300000"]
+    assert read(districts)[1] == [
+        "Gare", "2", "0.750000", "7.500", "12", "1500000000", "300000", "0.250000"
+    ]  # fmt: skip
     assert read(districts)[2][0] == "Rebberg, Süd <b>"  # quoted by the csv module
+    assert read(districts)[2][-1] == ""
     assert read(aps)[1][:3] == ["ap-1", "Gare", "1"]
+
+
+def test_the_page_shows_coverage_or_says_why_not() -> None:
+    report = sample_report()
+    assert "Not available from this source" in render_html(report)
+    report.coverage, report.previous_coverage = {"Gare": 0.25}, {"Gare": 0.5}
+    html = render_html(report)
+    assert "<title>Coverage by district</title>" in html
+    assert ">25.0 %<" in html  # this period
+    assert ">50.0 %<" in html  # the one before
 
 
 def test_aps_csv_has_its_header_when_the_source_has_no_aps(tmp_path: Path) -> None:

@@ -131,6 +131,7 @@ def test_line_protocol_is_well_formed_and_field_types_never_change(
         "wifimon_ssid",
         "wifimon_controller",
         "wifimon_target",
+        "wifimon_district",
         "wifimon_district_hourly",
     }
 

@@ -33,6 +33,7 @@ CSV_COLUMNS = (
     "district",
     "latitude",
     "longitude",
+    "coverage_radius_m",
 )
 
 

@@ -4,7 +4,9 @@ Steps: parse YAML keeping lines, substitute ``${ENV}``, validate the settings
 and each credential, controller and AP on its own (so one bad entry does not
 hide problems in the others), read secret files, read the inventory CSV, run
 the cross-entry checks, then merge and resolve. No network I/O happens here:
-host names are checked for form, never resolved.
+host names are checked for form, never resolved. With ``districts_geojson``
+the district polygons are read and checked too, and every AP that has
+coordinates but no district of its own is placed in the polygon around it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ from wifimon.config.schema import AccessPoint, Config, Controller, Credential
 from wifimon.config.secret import resolve_secret_files
 from wifimon.config.validation import validate
 from wifimon.config.yamlsource import YamlDocument, read_yaml
+from wifimon.geo.districts import (
+    DEFAULT_NAME_PROPERTY,
+    UNASSIGNED,
+    DistrictMap,
+    read_districts,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -97,6 +105,7 @@ class _Loading:
         controllers = self._list(Controller, "controllers", sections.get("controllers", []))
         access_points = self._list(AccessPoint, "access_points", sections.get("access_points", []))
         access_points += self._inventory_csv(self.data.get("inventory_csv"))
+        districts = self._districts_geojson(self.data.get("districts_geojson"))
         self.issues += check_all(
             Entries(
                 poll=Located(settings.poll, self.document.origin("poll")) if settings else None,
@@ -110,7 +119,7 @@ class _Loading:
         )
         if settings is None or self.issues:
             raise ConfigError(self.issues)
-        return self._build(settings, credentials, controllers, access_points)
+        return self._build(settings, credentials, controllers, access_points, districts)
 
     def _validate_resolved(self, model_type: type[M], data: object, origin: Origin) -> M | None:
         model, issues = validate(model_type, data, origin, self.unsafe_paths)
@@ -165,28 +174,85 @@ class _Loading:
         self.issues += issues
         return entries
 
+    def _districts_geojson(self, raw: object) -> DistrictMap | None:
+        # Like the inventory: read even when other settings are broken.
+        if not isinstance(raw, str) or not raw:
+            return None
+        if any(issue.path == "districts_geojson" for issue in self.issues):
+            return None
+        name_property = self.data.get("districts_name_property", DEFAULT_NAME_PROPERTY)
+        if not isinstance(name_property, str) or not name_property.strip():
+            return None  # reported by the settings validation
+        written = Path(raw)
+        shown = str(written if written.is_absolute() else self.path.parent / written)
+        origin = self.document.origin()
+        try:
+            districts, problems = read_districts(
+                self.base_dir / written, shown, name_property.strip()
+            )
+        except FileNotFoundError:
+            message = f"district file {shown} does not exist"
+            self.issues.append(origin.issue(message, "districts_geojson"))
+            return None
+        except OSError as exc:
+            message = f"cannot read district file {shown}: {exc.strerror}"
+            self.issues.append(origin.issue(message, "districts_geojson"))
+            return None
+        self.issues += [ConfigIssue(p.file, p.line, p.path, p.message) for p in problems]
+        return districts
+
     def _build(
         self,
         settings: Config,
         credentials: dict[str, Located[Credential]],
         controllers: list[Located[Controller]],
         access_points: list[Located[AccessPoint]],
+        districts: DistrictMap | None,
     ) -> Config:
         by_name = {controller.value.name: controller.value for controller in controllers}
+        placed = _place_in_districts([item.value for item in access_points], districts)
         config = settings.model_copy(
             update={
                 "credentials": {name: item.value for name, item in credentials.items()},
                 "controllers": [item.value for item in controllers],
-                "access_points": [_inherit(item.value, by_name) for item in access_points],
+                "access_points": [_inherit(ap, by_name) for ap in placed],
                 "inventory_csv": self._absolute(settings.inventory_csv),
+                "districts_geojson": self._absolute(settings.districts_geojson),
                 "state_dir": self._absolute(settings.state_dir),
             }
         )
         config._source_path = self.path  # set once, by its only producer
+        config._districts = districts
         return config
 
     def _absolute(self, path: Path | None) -> Path | None:
         return None if path is None else self.base_dir / path
+
+
+def _place_in_districts(
+    access_points: list[AccessPoint], districts: DistrictMap | None
+) -> list[AccessPoint]:
+    """Give every AP with coordinates and no district of its own the district
+    its position lies in, or ``unassigned`` when it lies outside them all.
+
+    This comes before the controller's default district: a surveyed position
+    says more about an AP than the controller it happens to join.
+    """
+    if districts is None:
+        return access_points
+    todo = [
+        index
+        for index, ap in enumerate(access_points)
+        if ap.district is None and ap.latitude is not None and ap.longitude is not None
+    ]
+    positions = [
+        (float(access_points[i].longitude or 0.0), float(access_points[i].latitude or 0.0))
+        for i in todo
+    ]
+    placed = list(access_points)
+    for index, name in zip(todo, districts.locate(positions), strict=True):
+        placed[index] = placed[index].model_copy(update={"district": name or UNASSIGNED})
+    return placed
 
 
 def _inherit(ap: AccessPoint, controllers: Mapping[str, Controller]) -> AccessPoint:

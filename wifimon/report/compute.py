@@ -7,14 +7,18 @@ Definitions (the CSV columns):
   (every AP-moment weighs the same), 0..1;
 - ``clients_mean``: mean over the points of the clients associated;
 - ``clients_peak``: the most clients at any one point;
-- ``receive_bytes``/``transmit_bytes``: traffic counted in the period.
+- ``receive_bytes``/``transmit_bytes``: traffic counted in the period;
+- ``coverage_ratio``: mean over the points of the share of the district's
+  area within reach of an AP that is up (``wifimon_district_coverage_ratio``),
+  0..1; empty when the source does not keep it (InfluxDB rollups) or the
+  daemon had no district polygons.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from wifimon.report.sources import ApKey, History, Point
@@ -77,6 +81,9 @@ class Report:
     aps: dict[ApKey, Figures]
     busiest: list[list[float | None]]  # [weekday 0=Monday][hour UTC] -> mean clients
     hotspots: list[tuple[ApKey, float, float]]  # (ap, mean utilisation, share high)
+    # district -> mean coverage ratio over the period; absent when unknown
+    coverage: dict[str, float] = field(default_factory=dict)
+    previous_coverage: dict[str, float] = field(default_factory=dict)
 
     def city(self, previous: bool = False) -> Figures:
         return combine((self.previous if previous else self.districts).values())
@@ -135,7 +142,14 @@ def build_report(start: float, end: float, current: History, previous: History) 
         {key: figures(points) for key, points in sorted(current.aps.items())},
         busiest_hours(current.districts.values()),
         hotspots(current.utilisation),
+        mean_coverage(current.coverage),
+        mean_coverage(previous.coverage),
     )
+
+
+def mean_coverage(coverage: dict[str, list[float]]) -> dict[str, float]:
+    """Each district's mean coverage ratio over the period's points."""
+    return {name: sum(values) / len(values) for name, values in coverage.items() if values}
 
 
 def only_district(history: History, district: str | None) -> History:
@@ -146,4 +160,5 @@ def only_district(history: History, district: str | None) -> History:
         {k: v for k, v in history.districts.items() if k == district},
         {k: v for k, v in history.aps.items() if k[1] == district},
         {k: v for k, v in history.utilisation.items() if k[1] == district},
+        {k: v for k, v in history.coverage.items() if k == district},
     )

@@ -18,7 +18,7 @@ from typing import TextIO
 from wifimon.report.compute import FIGURES, Figures, Report, build_report, change, only_district
 from wifimon.report.sources import open_source
 
-DISTRICT_COLUMNS = ("district", *FIGURES)
+DISTRICT_COLUMNS = ("district", *FIGURES, "coverage_ratio")
 AP_COLUMNS = ("ap", "district", *FIGURES)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -45,7 +45,9 @@ def write_csvs(report: Report, out: Path) -> list[Path]:
         writer = csv.writer(handle)
         writer.writerow(DISTRICT_COLUMNS)
         for name, figures in report.districts.items():
-            writer.writerow([name, *_row(figures)])
+            coverage = report.coverage.get(name)
+            shown = "" if coverage is None else f"{coverage:.6f}"  # empty: not known
+            writer.writerow([name, *_row(figures), shown])
     with aps.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(AP_COLUMNS)
@@ -198,6 +200,18 @@ def _district_table(report: Report) -> str:
     )
 
 
+def _coverage(report: Report) -> str:
+    if not report.coverage:
+        return (
+            "<p>Not available from this source: it needs the district boundaries "
+            "(districts_geojson) and a Prometheus source (the InfluxDB rollups do not "
+            "keep coverage).</p>"
+        )
+    before = report.previous_coverage
+    series = [(name, now, before.get(name, 0.0)) for name, now in sorted(report.coverage.items())]
+    return bar_chart("Coverage by district", series, percent)
+
+
 def _hotspots(report: Report) -> str:
     if not report.hotspots:
         note = "None: no access point's radio channel was busy most of the time."
@@ -258,8 +272,11 @@ def render_html(report: Report, title: str = "Public Wi-Fi report") -> str:
         "<p>Access points whose radio channel was busy (70 % of the time or more) "
         "for at least half of the period: candidates for an extra access point nearby.</p>",
         _hotspots(report),
-        '<p class="note">Produced by wifimon. Coverage maps come with district boundaries '
-        "(not part of this report yet).</p>",
+        "<h2>How much of each district has Wi-Fi?</h2>",
+        "<p>Average share of the district's area within reach of a working access point "
+        "(100 % = everywhere, all the time).</p>", key,
+        _coverage(report),
+        '<p class="note">Produced by wifimon.</p>',
     ]  # fmt: skip
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'

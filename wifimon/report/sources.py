@@ -24,6 +24,7 @@ CLIENTS = metric("wifimon_ap_clients").name
 RECEIVE = metric("wifimon_ap_receive_bytes_total").name
 TRANSMIT = metric("wifimon_ap_transmit_bytes_total").name
 UTILISATION = metric("wifimon_radio_channel_utilization_ratio").name
+COVERAGE = metric("wifimon_district_coverage_ratio").name
 ROLLUP = "wifimon_district_hourly"
 _ROLLUP_SELECT = (
     'SELECT "aps", "availability_ratio", "clients_mean", "clients_max", '
@@ -58,11 +59,14 @@ ApKey = tuple[str, str]  # (ap, district)
 class History:
     """A period's series: ``districts`` always, ``aps`` and ``utilisation``
     (per AP, the busiest radio's channel utilisation 0..1 per moment) when
-    the source has them."""
+    the source has them, and ``coverage`` (per district, the coverage ratio
+    0..1 per moment) when the daemon had district polygons and the source
+    keeps it (Prometheus does; the InfluxDB rollups do not)."""
 
     districts: dict[str, list[Point]] = field(default_factory=dict)
     aps: dict[ApKey, list[Point]] = field(default_factory=dict)
     utilisation: dict[ApKey, list[float]] = field(default_factory=dict)
+    coverage: dict[str, list[float]] = field(default_factory=dict)
 
 
 def _post(url: str, params: dict[str, str], timeout: float = 60.0) -> Any:
@@ -142,7 +146,18 @@ class PrometheusSource:
                     v for t, v in sorted(utilisation[key].items()) if t >= start
                 ]
         result.districts = sum_districts(result.aps)
+        result.coverage = self._coverage(start, *window)
         return result
+
+    def _coverage(self, start: float, *window: float) -> dict[str, list[float]]:
+        """Each district's coverage ratio at every step of the period."""
+        found = self.query_range(f"max by (district) ({COVERAGE})", *window)
+        return {
+            item["metric"].get("district", ""): [
+                float(v) for t, v in item["values"] if float(t) >= start
+            ]
+            for item in found
+        }
 
 
 def _increases(values: dict[float, float]) -> dict[float, float]:

@@ -14,6 +14,9 @@ counters) and streams it out:
   one measurement per entity as METRICS.md says, plus the planners' hourly
   ``wifimon_district_hourly`` rollup.
 
+Both also hold each quartier's coverage (``coverage_history``), as the
+demo daemon exports it with the shipped quartier polygons.
+
 Memory stays bounded whatever the city: one AP's counter state at a time,
 and per-step sums per district and controller.
 """
@@ -31,6 +34,7 @@ from typing import IO
 
 from wifimon.catalogue import BY_NAME, Kind, Metric
 from wifimon.simulator.city import AccessPoint, City
+from wifimon.simulator.coverage_history import CoverageHistory
 from wifimon.simulator.exported import ApExporter, Exported
 from wifimon.simulator.load import state
 from wifimon.simulator.rollup import Rollup
@@ -49,6 +53,7 @@ CORE_METRICS = frozenset({
 INTEGER_GAUGES = frozenset({
     "wifimon_ap_up", "wifimon_ap_clients", "wifimon_radio_clients", "wifimon_ssid_clients",
     "wifimon_radio_channel", "wifimon_controller_aps", "wifimon_target_up",
+    "wifimon_district_area_square_meters", "wifimon_district_unassigned_aps",
 })  # fmt: skip
 NANOSECONDS = 1_000_000_000
 
@@ -69,14 +74,15 @@ def write_history(
     out_dir.mkdir(parents=True, exist_ok=True)
     om_path, lp_path = out_dir / OPENMETRICS_FILE, out_dir / LINE_PROTOCOL_FILE
     rollup = Rollup(city, moments)
+    coverage = CoverageHistory(city, moments)
     with ExitStack() as stack:
         spool = stack.enter_context(
             _Spool(Path(stack.enter_context(tempfile.TemporaryDirectory())))
         )
         lines = stack.enter_context(lp_path.open("w", encoding="utf-8", newline="\n"))
         for ap in city.aps:
-            _write_ap(city, ap, moments, step, wanted, spool, lines, rollup)
-        for sample_time, sample in rollup.samples():
+            _write_ap(city, ap, moments, step, wanted, spool, lines, (rollup, coverage))
+        for sample_time, sample in (*rollup.samples(), *coverage.samples()):
             spool.write(sample, sample_time)
             _write_line(lines, [sample], sample_time)
         for line in rollup.hourly_lines():
@@ -93,12 +99,13 @@ def _write_ap(  # noqa: PLR0917 - one AP's pass over every moment
     wanted: frozenset[str],
     spool: _Spool,
     lines: IO[str],
-    rollup: Rollup,
+    sums: tuple[Rollup, CoverageHistory],
 ) -> None:
     exporter = ApExporter(city.seed, ap, step)
     for index, moment in enumerate(moments):
         samples = exporter.samples(state(city.seed, ap, moment), moment)
-        rollup.add(ap, index, samples)
+        for accumulator in sums:
+            accumulator.add(ap, index, samples)
         kept = [sample for sample in samples if sample.name in wanted]
         for sample in kept:
             spool.write(sample, moment)

@@ -5,12 +5,16 @@ site, district and coordinates; controller APs name their controller and
 base MAC, stand-alone APs their address, credentials and profile. The
 config polls the controllers and the stand-alone agents on 127.0.0.1,
 each with its own community (snmpsim picks an agent's data file by
-community; a real city would use one community and many addresses).
+community; a real city would use one community and many addresses). The
+quartiers' polygons (``data/mulhouse-quartiers.geojson``, approximate, made
+by ``scripts/generate_demo_districts.py``) are copied next to the config as
+``districts.geojson``, so the daemon exports coverage per district.
 """
 
 from __future__ import annotations
 
 import csv
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +25,9 @@ from wifimon.simulator.agents import community
 from wifimon.simulator.city import GENERIC, AccessPoint, City
 
 HOST = "127.0.0.1"
+DISTRICTS_GEOJSON = Path(__file__).with_name("data") / "mulhouse-quartiers.geojson"
+DISTRICTS_FILE = "districts.geojson"
+COVERAGE_RADIUS_M = 60.0  # outdoor city APs reach 50-100 m
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,8 @@ def config_document(
         "credentials": credentials,
         "controllers": controllers,
         "inventory_csv": csv_name,
+        "districts_geojson": DISTRICTS_FILE,
+        "coverage": {"default_radius_m": COVERAGE_RADIUS_M},
         "exporters": {"prometheus": {"listen": listen}},
         "state_dir": "state",
         "log": {"level": "warning"},
@@ -121,6 +130,7 @@ def write_city_config(
     """Write ``aps.csv`` and ``wifimon.yaml`` into ``directory``; returns the config path."""
     directory.mkdir(parents=True, exist_ok=True)
     write_inventory_csv(city, directory / "aps.csv", snmp_port)
+    shutil.copyfile(DISTRICTS_GEOJSON, directory / DISTRICTS_FILE)
     path = directory / "wifimon.yaml"
     header = (
         f"# wifimon watching the simulated city of Mulhouse ({len(city.aps)} APs, "
