@@ -8,13 +8,18 @@ The file is ``<state_dir>/state.json``, written atomically (temp file in the
 same directory, fsync, rename, fsync of the directory), so a crash or power
 loss leaves the old or the new file, never half of one. Neither a bad file
 nor a full disk stops the daemon: monitoring matters more than its memory.
+A failed save is counted by reason (``full``, ``read_only``, ``other``) and
+logged once per run of failures; a corrupt file is moved aside, logged once
+and counted, and the daemon starts with empty state.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
+import math
 import os
 import tempfile
 import time
@@ -27,6 +32,23 @@ STATE_FILE = "state.json"
 FORMAT_VERSION = 1
 _TEMP_PREFIX = f".{STATE_FILE}."
 _TEMP_SUFFIX = ".tmp"
+
+# Closed label sets of wifimon_state_write_errors_total{reason} and
+# wifimon_state_load_errors_total{reason}.
+WRITE_ERROR_REASONS = ("full", "read_only", "other")
+LOAD_ERROR_REASONS = ("corrupt", "unreadable")
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+_READ_ONLY = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def write_error_reason(error: BaseException) -> str:
+    """``full`` (ENOSPC, quota), ``read_only`` (EROFS, permissions) or ``other``."""
+    code = error.errno if isinstance(error, OSError) else None
+    if code in _FULL:
+        return "full"
+    if code in _READ_ONLY:
+        return "read_only"
+    return "other"
 
 
 @dataclass(slots=True)
@@ -51,6 +73,9 @@ def _known_ap_from_json(entry: object) -> dict[str, object] | None:
     last_seen = entry.get("last_seen")
     if not isinstance(last_seen, int | float) or isinstance(last_seen, bool):
         return None
+    # 1e999 parses as infinity, which the next save could not write back.
+    if not math.isfinite(last_seen):
+        return None
     fields: dict[str, object] = {k: v for k, v in entry.items() if isinstance(v, str)}
     fields["last_seen"] = float(last_seen)
     return fields
@@ -64,12 +89,16 @@ def encode(state: PersistedState) -> bytes:
 
 
 def decode(raw: bytes) -> PersistedState:
-    """Parse the file; raises ValueError unless it is a version-1 state.
+    """Parse the file; raises ValueError unless it is a version-1 state (also
+    for nesting too deep to parse).
 
     AP entries without a numeric ``last_seen`` are skipped (and logged), and
     fields other than ``last_seen`` that are not strings are dropped.
     """
-    document = json.loads(raw)
+    try:
+        document = json.loads(raw)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
     if not isinstance(document, dict) or document.get("version") != FORMAT_VERSION:
         raise ValueError("not a wifimon state file of version 1")
     aps, counters = document.get("known_aps", {}), document.get("counters", {})
@@ -85,15 +114,24 @@ def decode(raw: bytes) -> PersistedState:
 class StateStore:
     """Loads and saves ``PersistedState`` in ``state_dir``; never raises on I/O.
 
-    ``write_errors`` counts failed saves (unwritable or full directory). Only
-    the first failure of a run of failures is logged, not one per poll.
+    ``write_errors_by_reason`` counts failed saves by reason, e.g.
+    ``{"full": 3, "read_only": 0, "other": 0}``; only the first failure of a
+    run of failures is logged, not one per poll, and so is the recovery.
+    ``load_errors_by_reason`` counts state files that could not be used,
+    e.g. ``{"corrupt": 1, "unreadable": 0}``.
     """
 
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = Path(state_dir)
         self.path = self.state_dir / STATE_FILE
-        self.write_errors = 0
+        self.write_errors_by_reason = dict.fromkeys(WRITE_ERROR_REASONS, 0)
+        self.load_errors_by_reason = dict.fromkeys(LOAD_ERROR_REASONS, 0)
         self._failing = False
+
+    @property
+    def write_errors(self) -> int:
+        """Failed saves of every reason."""
+        return sum(self.write_errors_by_reason.values())
 
     def load(self) -> PersistedState:
         """The saved state; empty if there is none or it is unreadable."""
@@ -103,11 +141,13 @@ class StateStore:
         except FileNotFoundError:
             return PersistedState()
         except OSError as error:
+            self.load_errors_by_reason["unreadable"] += 1
             log.error("cannot read %s, starting with empty state: %s", self.path, error)
             return PersistedState()
         try:
             return decode(raw)
         except (ValueError, UnicodeDecodeError) as error:
+            self.load_errors_by_reason["corrupt"] += 1
             self._set_aside(error)
             return PersistedState()
 
@@ -116,9 +156,15 @@ class StateStore:
         try:
             self._write_atomically(encode(state))
         except (OSError, ValueError, TypeError) as error:
-            self.write_errors += 1
+            reason = write_error_reason(error)
+            self.write_errors_by_reason[reason] += 1
             if not self._failing:
-                log.error("cannot save state to %s (%s); will keep trying", self.path, error)
+                log.error(
+                    "cannot save state to %s (%s: %s); polling goes on, will keep trying",
+                    self.path,
+                    reason,
+                    error,
+                )
             self._failing = True
             return False
         if self._failing:
@@ -155,6 +201,10 @@ class StateStore:
         """Keep a corrupt file for inspection, out of the way of the next save."""
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         aside = self.path.with_name(f"{STATE_FILE}.corrupt-{stamp}")
+        for number in range(1, 1000):  # never overwrite an earlier copy
+            if not aside.exists():
+                break
+            aside = self.path.with_name(f"{STATE_FILE}.corrupt-{stamp}-{number}")
         try:
             os.replace(self.path, aside)
         except OSError as rename_error:

@@ -20,6 +20,8 @@ every call under its lock.
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import json
 import logging
 import os
@@ -27,7 +29,6 @@ import struct
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 from wifimon_exporters.influx_files import fsync_directory, write_atomically
 
@@ -74,6 +75,16 @@ class DropReport:
     segments: list[int] = field(default_factory=list)
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    """``os.write`` until all of ``data`` is written; raises OSError (e.g. ENOSPC)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(errno.ENOSPC, "no progress writing the spool")
+        view = view[written:]
+
+
 def encode_record(lines: list[str]) -> bytes:
     payload = zlib.compress("\n".join(lines).encode("utf-8"), ZLIB_LEVEL)
     return HEADER.pack(MAGIC, len(payload), zlib.crc32(payload), len(lines)) + payload
@@ -89,7 +100,7 @@ class Spool:
         self.segments: list[_Segment] = []
         self.points = 0
         self.corrupt_points = 0  # skipped records, for the caller to count
-        self._tail: BinaryIO | None = None
+        self._tail: io.FileIO | None = None
         self._next_seq = 1
 
     @property
@@ -169,19 +180,27 @@ class Spool:
         segment = self._tail_for(len(record))
         assert self._tail is not None
         try:
-            self._tail.write(record)
-            self._tail.flush()
+            _write_all(self._tail.fileno(), record)
             os.fsync(self._tail.fileno())
         except OSError:
-            # Leave no partial record behind for the next append to follow.
-            with contextlib.suppress(OSError):
-                self._tail.truncate(segment.size)
+            self._cut_tail(segment)
             raise
         offset = segment.size
         segment.records.append((offset, len(lines)))
         segment.size += len(record)
         self.points += len(lines)
         return segment.seq, offset, self._enforce_bound()
+
+    def _cut_tail(self, segment: _Segment) -> None:
+        """Leave no partial record behind for the next append to follow (e.g.
+        half a record written when the disk filled up)."""
+        assert self._tail is not None
+        try:
+            os.ftruncate(self._tail.fileno(), segment.size)
+        except OSError:
+            # The next append starts a new segment; the junk after this one's
+            # last indexed record is never read, and cut at the next start.
+            self._close_tail()
 
     def _tail_for(self, size: int) -> _Segment:
         tail = self.segments[-1] if self.segments and self._tail is not None else None
@@ -190,8 +209,19 @@ class Spool:
         self._close_tail()
         seq, self._next_seq = self._next_seq, self._next_seq + 1
         segment = _Segment(seq, self.directory / f"{seq:020d}{SUFFIX}")
-        self._tail = segment.path.open("ab")
-        fsync_directory(self.directory)
+        # Unbuffered: a failed write must not leave bytes in a buffer that a
+        # later write or truncate would flush behind the index's back.
+        opened = segment.path.open("ab", buffering=0)
+        try:
+            fsync_directory(self.directory)
+        except OSError:
+            # Not a segment yet: had it stayed the open tail, the next append
+            # would go into this file but be indexed in the previous segment.
+            opened.close()
+            with contextlib.suppress(OSError):
+                segment.path.unlink()
+            raise
+        self._tail = opened
         self.segments.append(segment)
         return segment
 

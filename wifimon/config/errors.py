@@ -29,9 +29,21 @@ class ConfigIssue:
     message: str
 
     def __str__(self) -> str:
+        message = printable(self.message)
         if self.path:
-            return f"{self.file}:{self.line}: {self.path}: {self.message}"
-        return f"{self.file}:{self.line}: {self.message}"
+            return f"{self.file}:{self.line}: {self.path}: {message}"
+        return f"{self.file}:{self.line}: {message}"
+
+
+def printable(text: str) -> str:
+    """``text`` with control and other unprintable characters escaped (``\\x00``),
+    so a NUL or an escape sequence from a config file never reaches a terminal."""
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
 
 
 class ConfigError(Exception):

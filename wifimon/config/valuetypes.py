@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Collection
 from typing import Annotated, TypeVar
 
@@ -28,6 +29,8 @@ _MAC_FORMS = (
     re.compile(r"[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}\Z"),
     re.compile(r"[0-9a-f]{12}\Z"),
 )
+# Control characters, line and paragraph separators (a no-break space is fine).
+_CONTROL = frozenset({"Cc", "Zl", "Zp"})
 # RFC 1123 labels; "_" is tolerated because internal DNS zones often use it.
 _HOST_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\Z")
 
@@ -89,6 +92,14 @@ def check_host(value: str) -> str:
     return host
 
 
+def check_printable(value: str) -> str:
+    """Names become label values and log text: no NUL, tab, line break or
+    other control character, e.g. ``"wlc-centre"`` but not ``"wlc\\x00"``."""
+    if any(unicodedata.category(char) in _CONTROL for char in value):
+        raise ValueError("must not contain control characters (NUL, tab, line breaks)")
+    return value
+
+
 def split_listen_address(value: str) -> tuple[str, int]:
     """``"0.0.0.0:9877"`` -> ``("0.0.0.0", 9877)``; ``"[::]:9877"`` and ``":9877"`` work too."""
     host, separator, port_text = value.strip().rpartition(":")
@@ -133,4 +144,6 @@ Longitude = Annotated[float, between(-180, 180)]
 Mac = Annotated[str, AfterValidator(normalise_mac)]
 Host = Annotated[str, AfterValidator(check_host)]
 ListenAddress = Annotated[str, AfterValidator(_check_listen_address)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(check_printable)
+]

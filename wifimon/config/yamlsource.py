@@ -56,7 +56,10 @@ def read_yaml(path: Path, display: str) -> YamlDocument:
 
 
 def parse_yaml(text: str, display: str) -> YamlDocument:
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        raise ConfigError([_reader_issue(exc, text, display)]) from None
     try:
         root = loader.get_single_node()
         if root is None:
@@ -65,6 +68,8 @@ def parse_yaml(text: str, display: str) -> YamlDocument:
         data = builder.build(root, ())
     except yaml.MarkedYAMLError as exc:
         raise ConfigError([_syntax_issue(exc, text, display)]) from None
+    except yaml.reader.ReaderError as exc:
+        raise ConfigError([_reader_issue(exc, text, display)]) from None
     finally:
         loader.dispose()
     if builder.issues:
@@ -74,6 +79,14 @@ def parse_yaml(text: str, display: str) -> YamlDocument:
 
 def _fail(display: str, line: int, message: str) -> ConfigError:
     return ConfigError([ConfigIssue(display, line, "", message)])
+
+
+def _reader_issue(exc: yaml.reader.ReaderError, text: str, display: str) -> ConfigIssue:
+    # A character YAML forbids (NUL, most control characters): named by code
+    # point and line, never quoted with its surroundings (a secret may be there).
+    line = text[: exc.position].count("\n") + 1
+    message = f"character #x{exc.character:04x} is not allowed in YAML; remove it"
+    return ConfigIssue(display, line, "", message)
 
 
 def _syntax_issue(exc: yaml.MarkedYAMLError, text: str, display: str) -> ConfigIssue:
