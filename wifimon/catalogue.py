@@ -25,6 +25,7 @@ class Entity(enum.Enum):
     SSID = "ssid"
     CONTROLLER = "controller"
     TARGET = "target"
+    DISTRICT = "district"
     DAEMON = "daemon"
 
 
@@ -128,6 +129,15 @@ CATALOGUE: tuple[Metric, ...] = (
     # --- SSIDs
     _m("wifimon_ssid_clients", G, SSID, SSID_LABELS,
        "Associated client stations per SSID on this AP."),
+    # --- districts (with districts_geojson)
+    _m("wifimon_district_coverage_ratio", G, Entity.DISTRICT, ("district",),
+       "Share of the district's area within coverage radius of an access point that is up, "
+       "0 to 1.", "ratio"),
+    _m("wifimon_district_area_square_meters", G, Entity.DISTRICT, ("district",),
+       "Area of the district's polygon in square metres.", "square_meters"),
+    _m("wifimon_district_unassigned_aps", G, Entity.DISTRICT, (),
+       "Access points whose coordinates lie outside every district polygon (their district "
+       "label is unassigned)."),
     # --- controllers and targets
     _m("wifimon_controller_aps", G, Entity.CONTROLLER, ("controller", "state"),
        "Access points a controller reports, by state."),
@@ -156,8 +166,22 @@ CATALOGUE: tuple[Metric, ...] = (
        "1 when the last configuration reload succeeded."),
     _m("wifimon_config_last_reload_timestamp_seconds", G, Entity.DAEMON, (),
        "Unix time of the last configuration reload attempt.", "seconds"),
+    _m("wifimon_config_reloads_total", C, Entity.DAEMON, ("result",),
+       "Configuration reloads (SIGHUP) by result: success or failure."),
+    _m("wifimon_state_write_errors_total", C, Entity.DAEMON, ("reason",),
+       "Failed saves of the state file by reason: full (no space), read_only (read-only "
+       "or not permitted), other. Polling and exporting go on; the next round retries."),
+    _m("wifimon_state_load_errors_total", C, Entity.DAEMON, ("reason",),
+       "State files that could not be used at start by reason: corrupt (moved aside as "
+       "state.json.corrupt-<time>), unreadable. The daemon started with empty state."),
     _m("wifimon_build_info", Kind.INFO, Entity.DAEMON, ("version", "python"),
        "wifimon build information."),
+    _m("wifimon_shard_info", Kind.INFO, Entity.DAEMON, ("index", "count"),
+       "The part of the fleet this daemon polls: shard index (1-based) of count; 1 of 1 "
+       "when not sharded."),
+    _m("wifimon_fleet_targets", G, Entity.DAEMON, (),
+       "Poll targets in the whole configured fleet, before sharding; the shards' "
+       "wifimon_targets add up to it when every shard runs."),
     # --- the InfluxDB exporter
     _m("wifimon_influxdb_points_written_total", C, Entity.DAEMON, (),
        "Points the InfluxDB server accepted, replayed ones included."),

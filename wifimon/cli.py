@@ -17,7 +17,7 @@ from wifimon import __version__
 from wifimon.anonymise import anonymise, plan_for
 from wifimon.config import Config, ConfigError, dump_config, load_config
 from wifimon.counters import CounterReconciler
-from wifimon.exporting import installed_exporters
+from wifimon.exporting import check_exporter_settings, installed_exporters
 from wifimon.logsetup import configure_logging
 from wifimon.profiles.registry import ProfileError, ProfileRegistry, default_registry
 from wifimon.recorder import (
@@ -29,6 +29,7 @@ from wifimon.recorder import (
     write_snmprec,
 )
 from wifimon.scheduler import PollRound, PollTarget
+from wifimon.sharding import SHARD_HINT, WHOLE_FLEET, Shard, owner, parse_shard
 from wifimon.snapshot import Sample
 from wifimon.snmp.fast_transport import FastTransport
 from wifimon.snmp.types import (
@@ -42,6 +43,7 @@ from wifimon.snmp.types import (
     format_oid,
     parse_oid,
 )
+from wifimon.snmp.v3_diagnosis import DiagnosingTransport
 from wifimon.targets import build_targets
 
 EXIT_BAD_CONFIG = 2
@@ -55,6 +57,38 @@ CONFIG_OPTION = click.option(
     required=True,
     help="Path of the wifimon YAML config file.",
 )
+
+
+class ShardType(click.ParamType[Shard, object]):
+    """``--shard 2/4``: a usage error (exit 2) unless 1 <= I <= N."""
+
+    name = "I/N"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Shard:
+        if isinstance(value, Shard):
+            return value
+        try:
+            return parse_shard(str(value))
+        except ValueError:
+            self.fail(f"{value!r} {SHARD_HINT}", param, ctx)
+
+
+SHARD_OPTION = click.option(
+    "--shard",
+    type=ShardType(),
+    help="Poll only this shard's part of the fleet, e.g. 2/4 (overrides the config's shard).",
+)
+
+
+def _shard_summary(config: Config, shard: Shard | None, targets: list[PollTarget]) -> str:
+    """E.g. ``", shard 2/4 owns 3 of 12"``; empty when not sharded."""
+    effective = shard or config.shard
+    if effective is None or effective == WHOLE_FLEET:
+        return ""
+    fleet = len(build_targets(config, WHOLE_FLEET))
+    return f", shard {effective} owns {len(targets)} of {fleet}"
 
 
 def _registry() -> ProfileRegistry:
@@ -82,6 +116,12 @@ def _load(config_path: Path, registry: ProfileRegistry) -> Config:
                 f"{config_path}: exporters.{name}: not available in this installation", err=True
             )
         sys.exit(EXIT_BAD_CONFIG)
+    exporter_issues = check_exporter_settings(config.exporter_settings())
+    if exporter_issues:
+        for issue in exporter_issues:
+            click.echo(str(issue), err=True)
+        click.echo(f"{config_path}: {len(exporter_issues)} error(s); nothing was started", err=True)
+        sys.exit(EXIT_BAD_CONFIG)
     return config
 
 
@@ -94,22 +134,25 @@ def main() -> None:
 @main.command("check-config")
 @CONFIG_OPTION
 @click.option("--dump", is_flag=True, help="Print the resolved config (secrets shown as <secret>).")
-def check_config(config_path: Path, dump: bool) -> None:
+@SHARD_OPTION
+def check_config(config_path: Path, dump: bool, shard: Shard | None) -> None:
     """Validate a config file and its inventory; exit 0 if valid, 2 if not."""
     registry = _registry()
     config = _load(config_path, registry)
-    targets = build_targets(config)
+    targets = build_targets(config, shard)
     if dump:
         click.echo(dump_config(config))
     click.echo(
         f"{config_path}: ok: {len(config.controllers)} controller(s), "
         f"{len(config.access_points)} access point(s), {len(targets)} poll target(s)"
+        f"{_shard_summary(config, shard, targets)}"
     )
 
 
 @main.command("run")
 @CONFIG_OPTION
-def run(config_path: Path) -> None:
+@SHARD_OPTION
+def run(config_path: Path, shard: Shard | None) -> None:
     """Poll every target on its interval and serve the exporters until stopped."""
     from wifimon.daemon import run_daemon  # noqa: PLC0415 - keeps `--help` fast
 
@@ -117,7 +160,7 @@ def run(config_path: Path) -> None:
     config = _load(config_path, registry)
     configure_logging(config.log.level, config.log.format)
     try:
-        run_daemon(config_path)
+        run_daemon(config_path, shard=shard)
     except ConfigError as error:  # the file changed between the check and the start
         for issue in error.issues:
             click.echo(str(issue), err=True)
@@ -134,17 +177,20 @@ def run(config_path: Path) -> None:
     default="table",
     show_default=True,
 )
-def poll(config_path: Path, target_names: tuple[str, ...], output_format: str) -> None:
+@SHARD_OPTION
+def poll(
+    config_path: Path, target_names: tuple[str, ...], output_format: str, shard: Shard | None
+) -> None:
     """Run one poll and print what would be exported."""
     registry = _registry()
     config = _load(config_path, registry)
     configure_logging(config.log.level, config.log.format)
-    targets = build_targets(config)
+    targets = build_targets(config, shard)
+    summary = _shard_summary(config, shard, targets)
+    if summary:
+        click.echo(f"{config_path}: {len(targets)} poll target(s){summary}", err=True)
     if target_names:
-        unknown = set(target_names) - {t.snmp.name for t in targets}
-        if unknown:
-            click.echo(f"error: no such target: {', '.join(sorted(unknown))}", err=True)
-            sys.exit(EXIT_BAD_CONFIG)
+        _check_target_names(config, shard, target_names, targets)
         targets = [t for t in targets if t.snmp.name in target_names]
     samples = asyncio.run(
         _poll_once(config.poll.concurrency, config.poll.interval, targets, registry)
@@ -154,10 +200,27 @@ def poll(config_path: Path, target_names: tuple[str, ...], output_format: str) -
         sys.exit(EXIT_FAILURE)
 
 
+def _check_target_names(
+    config: Config, shard: Shard | None, names: tuple[str, ...], targets: list[PollTarget]
+) -> None:
+    """Exit 2 for a ``--target`` that does not exist or that another shard polls."""
+    fleet = {t.snmp.name for t in build_targets(config, WHOLE_FLEET)}
+    unknown = set(names) - fleet
+    if unknown:
+        click.echo(f"error: no such target: {', '.join(sorted(unknown))}", err=True)
+        sys.exit(EXIT_BAD_CONFIG)
+    elsewhere = sorted(set(names) - {t.snmp.name for t in targets})
+    if elsewhere:
+        count = (shard or config.shard or WHOLE_FLEET).count
+        where = ", ".join(f"{name} (shard {owner(name, count)}/{count})" for name in elsewhere)
+        click.echo(f"error: polled by another shard: {where}", err=True)
+        sys.exit(EXIT_BAD_CONFIG)
+
+
 async def _poll_once(
     concurrency: int, interval: float, targets: list[PollTarget], registry: ProfileRegistry
 ) -> list[Sample]:
-    transport = FastTransport(concurrency=concurrency)
+    transport = DiagnosingTransport(FastTransport(concurrency=concurrency))
     try:
         rounds = PollRound(transport, registry, CounterReconciler(), interval)
         result = await rounds.run(targets)

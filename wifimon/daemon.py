@@ -26,11 +26,14 @@ from wifimon.exporting import (
     exporter_samples,
     load_exporter_factories,
 )
+from wifimon.geo.district_metrics import DistrictMetrics
 from wifimon.profiles.registry import ProfileRegistry, default_registry
 from wifimon.scheduler import PollRound, PollTarget
-from wifimon.selfmetrics import DaemonMetrics
+from wifimon.selfmetrics import DaemonMetrics, state_file_samples
+from wifimon.sharding import WHOLE_FLEET, Shard
 from wifimon.snapshot import Snapshot, TargetSnapshot
 from wifimon.snmp.fast_transport import FastTransport
+from wifimon.snmp.v3_diagnosis import DiagnosingTransport
 from wifimon.state import PersistedState, StateStore
 from wifimon.targets import build_targets, known_from_state, known_to_state
 
@@ -46,17 +49,26 @@ class _Running:
 
 
 class Daemon:
-    def __init__(self, config_path: Path, registry: ProfileRegistry | None = None) -> None:
+    def __init__(
+        self,
+        config_path: Path,
+        registry: ProfileRegistry | None = None,
+        shard: Shard | None = None,
+    ) -> None:
         self.config_path = config_path
         self.registry = registry or default_registry()
+        self.shard = shard  # from the command line; overrides the config's `shard`
         config = load_config(config_path, known_profiles=set(self.registry.profiles))
-        self.running = _Running(config, build_targets(config))
+        self.running = _Running(config, build_targets(config, shard))
         self.metrics = DaemonMetrics(reload_timestamp=time.time())
+        self._count_shard(config)
         self.store = StateStore(Path(config.state_dir))
         state = self.store.load()
         self.counters = CounterReconciler()
         self.counters.import_state(state.counters)
-        self.transport = FastTransport(concurrency=config.poll.concurrency)
+        # Wrong SNMPv3 privacy keys look like a dead agent on the wire; the
+        # wrapper tells them apart so the error says ``auth``.
+        self.transport = DiagnosingTransport(FastTransport(concurrency=config.poll.concurrency))
         self.rounds = PollRound(
             self.transport,
             self.registry,
@@ -66,6 +78,7 @@ class Daemon:
             max_rows=config.poll.walk_max_rows,
         )
         self.snapshot = Snapshot()
+        self.districts = DistrictMetrics()  # coverage per district, with districts_geojson
         self.exporters: list[Exporter] = []
         self._stop = asyncio.Event()
         self._reload_requested = False
@@ -83,6 +96,7 @@ class Daemon:
             "wifimon started",
             extra={
                 "targets": len(self.running.targets),
+                "shard": str(self.metrics.shard),
                 "interval": self.running.config.poll.interval,
             },
         )
@@ -193,6 +207,13 @@ class Daemon:
             stats.dropped_replies,
         )
         daemon.extend(exporter_samples(self.exporters, now))
+        polled = (ap for target in self.running.targets for ap in target.role.inventory)
+        daemon.extend(self.districts.samples(self.running.config, polled, snapshots, now))
+        daemon.extend(
+            state_file_samples(
+                now, self.store.write_errors_by_reason, self.store.load_errors_by_reason
+            )
+        )
         self.snapshot = Snapshot(
             targets={snap.target: snap for snap in snapshots},
             daemon=tuple(daemon),
@@ -201,6 +222,10 @@ class Daemon:
         )
         for exporter in self.exporters:
             exporter.publish(self.snapshot)
+
+    def _count_shard(self, config: Config) -> None:
+        self.metrics.shard = self.shard or config.shard or WHOLE_FLEET
+        self.metrics.fleet_targets = len(build_targets(config, WHOLE_FLEET))
 
     def _save_state(self) -> None:
         self.store.save(
@@ -211,25 +236,29 @@ class Daemon:
 
     def _reload(self) -> None:
         self._reload_requested = False
-        self.metrics.reload_timestamp = time.time()
         try:
             config = load_config(self.config_path, known_profiles=set(self.registry.profiles))
-            targets = build_targets(config)
+            targets = build_targets(config, self.shard)
         except ConfigError as error:
-            self.metrics.reload_success = False
+            self.metrics.count_reload(False, time.time())
             log.error("reload failed, keeping the running config", extra={"errors": str(error)})
             self._publish()
             return
         self.running = _Running(config, targets)
+        self._count_shard(config)
         self.rounds.forget_targets({t.snmp.name for t in targets})
-        self.metrics.reload_success = True
+        self.metrics.count_reload(True, time.time())
         log.info("config reloaded", extra={"targets": len(targets)})
         self._publish()
 
 
-def run_daemon(config_path: Path, on_ready: Callable[[Daemon], None] | None = None) -> None:
+def run_daemon(
+    config_path: Path,
+    on_ready: Callable[[Daemon], None] | None = None,
+    shard: Shard | None = None,
+) -> None:
     async def main() -> None:
-        daemon = Daemon(config_path)
+        daemon = Daemon(config_path, shard=shard)
         if on_ready is not None:
             on_ready(daemon)
         await daemon.run()

@@ -1,13 +1,14 @@
-"""The daemon's own metrics: builds, rounds, overruns, reloads, SNMP PDUs."""
+"""The daemon's own metrics: builds, rounds, overruns, reloads, SNMP PDUs, state file."""
 
 from __future__ import annotations
 
 import platform
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from wifimon import __version__
 from wifimon.catalogue import metric
+from wifimon.sharding import WHOLE_FLEET, Shard
 from wifimon.snapshot import HistogramValue, Sample
 
 # Poll rounds of a city take from well under a second (a few APs) to most
@@ -43,6 +44,15 @@ class DaemonMetrics:
     overruns: int = 0
     reload_success: bool = True
     reload_timestamp: float = 0.0
+    shard: Shard = WHOLE_FLEET
+    fleet_targets: int = 0  # targets of the whole fleet, before sharding
+    # Reload attempts by result, e.g. {"success": 3, "failure": 1}.
+    reloads: dict[str, int] = field(default_factory=lambda: {"success": 0, "failure": 0})
+
+    def count_reload(self, success: bool, now: float) -> None:
+        self.reload_success = success
+        self.reload_timestamp = now
+        self.reloads["success" if success else "failure"] += 1
 
     def samples(
         self,
@@ -55,8 +65,11 @@ class DaemonMetrics:
         states = {"up": 0, "down": 0, "unknown": 0}
         for state in target_states:
             states["unknown" if state is None else "up" if state else "down"] += 1
+        shard = self.shard
         out = [
             Sample(metric("wifimon_build_info"), (__version__, platform.python_version()), 1, now),
+            Sample(metric("wifimon_shard_info"), (str(shard.index), str(shard.count)), 1, now),
+            Sample(metric("wifimon_fleet_targets"), (), self.fleet_targets, now),
             Sample(metric("wifimon_snmp_requests_total"), (), requests, now),
             Sample(metric("wifimon_snmp_replies_dropped_total"), (), dropped_replies, now),
             Sample(metric("wifimon_snmp_retries_total"), (), retries, now),
@@ -76,4 +89,21 @@ class DaemonMetrics:
             Sample(metric("wifimon_targets"), (state,), count, now)
             for state, count in states.items()
         )
+        out.extend(
+            Sample(metric("wifimon_config_reloads_total"), (result,), count, now)
+            for result, count in self.reloads.items()
+        )
         return out
+
+
+def state_file_samples(
+    now: float, write_errors: Mapping[str, int], load_errors: Mapping[str, int]
+) -> list[Sample]:
+    """``wifimon_state_write_errors_total`` and ``wifimon_state_load_errors_total``,
+    one series per reason (zeros included, so a rate() sees the first error)."""
+    writes = metric("wifimon_state_write_errors_total")
+    loads = metric("wifimon_state_load_errors_total")
+    return [
+        *(Sample(writes, (reason,), count, now) for reason, count in write_errors.items()),
+        *(Sample(loads, (reason,), count, now) for reason, count in load_errors.items()),
+    ]

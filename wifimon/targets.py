@@ -12,6 +12,7 @@ from wifimon.config import Config
 from wifimon.config.schema import AccessPoint, Controller
 from wifimon.normalise import UNASSIGNED, KnownAp, TargetRole
 from wifimon.scheduler import PollTarget
+from wifimon.sharding import Shard, owned
 from wifimon.state import PersistedState
 
 
@@ -35,7 +36,10 @@ def inventory_entry(ap: AccessPoint, controller: Controller | None) -> KnownAp:
     )
 
 
-def build_targets(config: Config) -> list[PollTarget]:
+def build_targets(config: Config, shard: Shard | None = None) -> list[PollTarget]:
+    """The targets this daemon polls: those its shard owns (``shard``, else
+    ``config.shard``; ``WHOLE_FLEET`` for all of them), each controller with
+    its AP inventory."""
     controllers = {controller.name: controller for controller in config.controllers}
     budget = config.poll.target_budget
     targets: list[PollTarget] = []
@@ -65,7 +69,7 @@ def build_targets(config: Config) -> list[PollTarget]:
             district=entry.district,
         )
         targets.append(PollTarget(config.snmp_target(ap), ap.profile, role, budget))
-    return targets
+    return owned(targets, shard or config.shard, lambda target: target.snmp.name)
 
 
 _KNOWN_FIELDS = tuple(KnownAp.__dataclass_fields__)

@@ -12,7 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    PrivateAttr,
+)
 
 from wifimon.config.secret import Secret
 from wifimon.config.valuetypes import (
@@ -28,6 +36,8 @@ from wifimon.config.valuetypes import (
     between,
     choice_normaliser,
 )
+from wifimon.geo.districts import DistrictMap
+from wifimon.sharding import Shard, shard_from_config
 from wifimon.snmp.types import (
     AuthProtocol,
     PrivProtocol,
@@ -51,6 +61,10 @@ Version = Annotated[
 Auth = Annotated[AuthProtocol, BeforeValidator(choice_normaliser(get_args(AuthProtocol)))]
 Priv = Annotated[PrivProtocol, BeforeValidator(choice_normaliser(get_args(PrivProtocol)))]
 Retries = Annotated[int, between(0, 10)]
+CoverageRadius = Annotated[float, between(1, 10_000)]
+ShardSpec = Annotated[
+    Shard, PlainValidator(shard_from_config), PlainSerializer(str, return_type=str)
+]
 LogLevel = Literal["debug", "info", "warning", "error"]
 
 
@@ -175,17 +189,33 @@ class AccessPoint(StrictModel):
     """Degrees north, -90..90, e.g. ``48.8566``."""
     longitude: Longitude | None = None
     """Degrees east, -180..180, e.g. ``2.3522``."""
+    coverage_radius_m: CoverageRadius | None = None
+    """Metres around the AP counted as covered, 1..10000, e.g. ``80.0``;
+    default ``coverage.default_radius_m``."""
     timeout: Duration | None = None
     """Overrides ``poll.timeout`` for this AP, seconds (YAML only), e.g. ``3.0``."""
     retries: Retries | None = None
     """Overrides ``poll.retries`` for this AP (YAML only), e.g. ``1``."""
 
 
+class CoverageSettings(StrictModel):
+    """How the share of each district within reach of an AP is measured."""
+
+    default_radius_m: CoverageRadius = 50.0
+    """Metres around an AP counted as covered when its ``coverage_radius_m``
+    is not set, 1..10000, e.g. ``50.0`` (an outdoor city AP reaches 50-100 m)."""
+
+
 class PrometheusExporter(StrictModel):
     """Serves ``/metrics`` from the newest snapshot."""
 
     listen: ListenAddress = "0.0.0.0:9877"
-    """Address and TCP port to listen on, e.g. ``"127.0.0.1:9877"``."""
+    """Address and TCP port to listen on, e.g. ``"127.0.0.1:9877"``; the
+    default reaches every interface, so name one address in production."""
+    web_config_file: Path | None = None
+    """TLS and basic auth for ``/metrics`` in Prometheus exporter-toolkit's
+    web config format, relative to this file, e.g. ``web.yml``; checked when
+    the exporter starts."""
 
 
 class InfluxDbExporter(StrictModel):
@@ -273,19 +303,36 @@ class Config(StrictModel):
     """APs written in the YAML file (after loading: all APs)."""
     inventory_csv: Path | None = None
     """CSV inventory, relative to the config file, e.g. ``aps.csv``."""
+    districts_geojson: Path | None = None
+    """District boundaries (GeoJSON FeatureCollection of WGS84 polygons),
+    relative to the config file, e.g. ``quartiers.geojson``."""
+    districts_name_property: Name = "name"
+    """Feature property holding a district's name, e.g. ``"nom_quartier"``."""
+    coverage: CoverageSettings = Field(default_factory=CoverageSettings)
+    """Coverage per district, computed when ``districts_geojson`` is set."""
     exporters: Exporters = Field(default_factory=_default_exporters)
     """Outputs; without this section, Prometheus on ``0.0.0.0:9877``."""
     state_dir: Path = Path("/var/lib/wifimon")
     """Folder where known APs and last-seen times survive restarts."""
     log: LogSettings = Field(default_factory=LogSettings)
     """The daemon's own log."""
+    shard: ShardSpec | None = None
+    """This daemon's part of a fleet split between several daemons, ``"2/4"``
+    (or ``{index: 2, count: 4}``): it polls only the targets rendezvous
+    hashing gives to shard 2 of 4; ``wifimon run --shard`` overrides it."""
 
     _source_path: Path | None = PrivateAttr(default=None)
+    _districts: DistrictMap | None = PrivateAttr(default=None)
 
     @property
     def source_path(self) -> Path | None:
         """The file this config was loaded from, e.g. ``Path("/etc/wifimon/city.yaml")``."""
         return self._source_path
+
+    @property
+    def districts(self) -> DistrictMap | None:
+        """The polygons of ``districts_geojson``, read and checked at load; None without it."""
+        return self._districts
 
     def snmp_credentials(self, name: str) -> SnmpCredentials:
         """The named credential as the transport wants it; ``KeyError`` if unknown."""
@@ -319,6 +366,11 @@ class Config(StrictModel):
         """Each enabled exporter's section as a plain mapping, e.g.
         ``{"prometheus": {"listen": "0.0.0.0:9877"}}``; secrets stay ``Secret``."""
         sections = self.exporters.model_dump(exclude_none=True)
+        web_config = sections.get("prometheus", {}).get("web_config_file")
+        if web_config is not None and self.source_path is not None:
+            # relative to the config file, like every other path in it
+            base = self.source_path.parent.absolute()
+            sections["prometheus"]["web_config_file"] = base / web_config
         return {name: dict(section) for name, section in sections.items()}
 
 

@@ -49,12 +49,22 @@ ALLOWED_FIELDS = {
 
 
 class ProfileError(Exception):
-    """A profile is invalid; ``problems`` lists every problem found."""
+    """A profile is invalid; ``problems`` lists every problem found.
 
-    def __init__(self, source: str, problems: list[str]) -> None:
-        super().__init__(f"{source}: " + f"\n{source}: ".join(problems))
+    Each problem reads ``key.path: message``; ``lines`` gives its 1-based
+    line in ``source`` (0 when unknown), so each prints as
+    ``generic.yaml:12: ap.fields.colour: not a catalogue field; ...``.
+    """
+
+    def __init__(self, source: str, problems: list[str], lines: list[int] | None = None) -> None:
         self.source = source
         self.problems = problems
+        self.lines = lines if lines is not None else [0] * len(problems)
+        located = (
+            f"{source}:{line}: {problem}" if line else f"{source}: {problem}"
+            for problem, line in zip(problems, self.lines, strict=True)
+        )
+        super().__init__("\n".join(located))
 
 
 class _Checker:
@@ -165,18 +175,59 @@ def _describe(error: ValidationError) -> list[str]:
     return problems
 
 
+def _key_lines(text: str) -> dict[tuple[str, ...], int]:
+    """The 1-based line of every key path (list items by index), from the node tree."""
+    lines: dict[tuple[str, ...], int] = {}
+
+    def walk(node: yaml.Node, path: tuple[str, ...], depth: int) -> None:
+        lines.setdefault(path, node.start_mark.line + 1)
+        if depth > 50:  # deeper than any profile; also stops alias cycles
+            return
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    lines[(*path, str(key.value))] = key.start_mark.line + 1
+                    walk(value, (*path, str(key.value)), depth + 1)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                walk(item, (*path, str(index)), depth + 1)
+
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if root is not None:
+        walk(root, (), 0)
+    return lines
+
+
+def _line_of(problem: str, lines: dict[tuple[str, ...], int]) -> int:
+    """The line of the deepest key of ``problem``'s ``key.path: ...`` that exists."""
+    parts = tuple(problem.split(": ", 1)[0].split("."))
+    for end in range(len(parts), 0, -1):
+        if parts[:end] in lines:
+            return lines[parts[:end]]
+    return lines.get((), 0)
+
+
+def _fail(source: str, problems: list[str], text: str) -> ProfileError:
+    lines = _key_lines(text)
+    return ProfileError(source, problems, [_line_of(problem, lines) for problem in problems])
+
+
 def parse_profile(text: str, source: str) -> Profile:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ProfileError(source, [f"not valid YAML: {exc}"]) from None
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise ProfileError(source, [f"not valid YAML: {exc}"], [line]) from None
+    except RecursionError:
+        raise ProfileError(source, ["not valid YAML: nested too deeply"], [1]) from None
     try:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
-        raise ProfileError(source, _describe(exc)) from None
+        raise _fail(source, _describe(exc), text) from None
     problems = check_profile(profile)
     if problems:
-        raise ProfileError(source, problems)
+        raise _fail(source, problems, text)
     return profile
 
 
