@@ -114,12 +114,22 @@ class Channel:
     # --- the writer thread ----------------------------------------------------
 
     def _write_loop(self) -> None:
+        failing = False  # one log line per run of failures, not one per batch
         while self._wait_until_due():
             try:
                 self._write_one()
-            except Exception:  # the spool's disk failing must not end the writer
-                log.exception("InfluxDB writer: spool error; trying again later")
+            except OSError as error:  # the spool's disk failing must not end the writer
+                if not failing:
+                    log.error("InfluxDB writer: spool error (%s); trying again later", error)
+                failing = True
                 self._retry_at = time.monotonic() + self.max_retry_delay
+            except Exception:  # a bug must not end the writer either; show where
+                log.exception("InfluxDB writer: unexpected error; trying again later")
+                self._retry_at = time.monotonic() + self.max_retry_delay
+            else:
+                if failing:
+                    log.info("InfluxDB writer: spool usable again")
+                failing = False
 
     def _write_one(self) -> None:
         flight = self.outbox.take()

@@ -85,6 +85,7 @@ class DistrictRollup:
         self.districts: dict[str, DistrictHour] = {}
         # "<ap>\x1f<0|1>" -> [counter value, poll time]
         self.readings: dict[str, list[float]] = {}
+        self._save_failing = False  # log a failing disk once, not every poll
 
     def observe(self, samples: Iterable[Sample], poll_time: float) -> list[str]:
         """Account one poll (all its targets' samples); lines of any hour it closes."""
@@ -162,7 +163,13 @@ class DistrictRollup:
         try:
             write_atomically(self.path, json.dumps(document, allow_nan=False).encode())
         except (OSError, ValueError) as error:
-            log.error("cannot save the open rollup hour to %s: %s", self.path, error)
+            if not self._save_failing:
+                log.error("cannot save the open rollup hour to %s: %s", self.path, error)
+            self._save_failing = True
+            return
+        if self._save_failing:
+            log.info("the open rollup hour is saved again to %s", self.path)
+        self._save_failing = False
 
     def load(self) -> None:
         """Restore what ``save`` wrote; an unreadable file is logged and ignored."""

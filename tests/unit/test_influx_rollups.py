@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+
+import pytest
 
 from wifimon.catalogue import metric
 from wifimon.snapshot import Sample
@@ -90,3 +93,21 @@ def test_districts_are_separate_and_an_unreadable_state_file_is_ignored(tmp_path
         "wifimon_district_hourly,district=South",
     ]
     assert "availability_ratio=0.0" in lines[1]
+
+
+def test_a_failing_disk_is_logged_once_until_saving_works_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "influxdb"
+    folder.write_text("a file where the folder should be: every save fails")
+    rollup = DistrictRollup(folder / "rollup.json")
+    with caplog.at_level(logging.INFO, logger="wifimon.exporters.influxdb"):
+        for _ in range(3):
+            rollup.save()
+        folder.unlink()
+        rollup.save()
+        rollup.save()
+    messages = [record.getMessage() for record in caplog.records]
+    assert len([m for m in messages if "cannot save the open rollup hour" in m]) == 1
+    assert len([m for m in messages if "saved again" in m]) == 1
+    assert (folder / "rollup.json").exists()
