@@ -207,6 +207,7 @@ ROUTES = [
     ("alertname=WifimonDown severity=critical scope=wifimon job=wifimon", "monitoring-team"),
     ("alertname=WifimonPollOverrunning severity=warning scope=wifimon", "monitoring-team"),
     ("alertname=WifimonReloadFailed severity=warning scope=wifimon", "monitoring-team"),
+    ("alertname=WifimonStateNotSaved severity=warning scope=wifimon", "monitoring-team"),
     ("alertname=SomethingElse", "wifi-ops-tickets"),
 ]  # fmt: skip
 
