@@ -98,21 +98,34 @@ def _headers(metric: Metric) -> tuple[str, str]:
     return text, om
 
 
+_LabelCaches = dict[tuple[str, ...], dict[tuple[str, ...], str]]
+# The label texts of the previous render, by label names then label values.
+# A fleet's label sets hardly change between polls (values do), so most are
+# found here instead of formatted again; a render keeps only what it used,
+# so APs that left stop costing memory one render later. Formatting is a
+# pure function of names and values: a race between two renders can only
+# lose entries, never serve a wrong one.
+_previous_labels: _LabelCaches = {}
+
+
 class _LabelFormatter:
-    """Formats ``{ap="a1",site="s"}`` once per distinct label set per render.
+    """Formats ``{ap="a1",site="s"}`` once per distinct label set.
 
     The same AP label values recur in a dozen metrics, so memoising the
-    formatted text saves most of the escaping and joining. One cache per
-    tuple of label names, so a family looks its cache up once.
+    formatted text saves most of the escaping and joining; texts of the
+    previous render are reused. One cache per tuple of label names, so a
+    family looks its cache up once.
     """
 
-    def __init__(self) -> None:
-        self._caches: dict[tuple[str, ...], dict[tuple[str, ...], str]] = {}
+    def __init__(self, previous: _LabelCaches | None = None) -> None:
+        self.caches: _LabelCaches = {}
+        self._previous = previous or {}
         self.malformed = 0
 
     def lines(self, metric: Metric, series: Iterable[Sample]) -> str:
         """The family's sample lines, e.g. ``wifimon_ap_up{ap="a1",...} 1``."""
-        cache = self._caches.setdefault(metric.labels, {})
+        cache = self.caches.setdefault(metric.labels, {})
+        known = self._previous.get(metric.labels, {})
         name, out = metric.name, []
         for sample in _yielding_gil(series):
             labels = cache.get(sample.labels)
@@ -120,7 +133,10 @@ class _LabelFormatter:
                 if len(sample.labels) != len(metric.labels):
                     self.malformed += 1
                     continue
-                labels = cache[sample.labels] = _format_labels(metric.labels, sample.labels)
+                labels = known.get(sample.labels)
+                if labels is None:
+                    labels = _format_labels(metric.labels, sample.labels)
+                cache[sample.labels] = labels
             value = sample.value
             out.append(f"{name}{labels} {value if type(value) is int else format_value(value)}\n")
         return "".join(out)
@@ -190,11 +206,13 @@ def _order(name: str) -> tuple[int, str]:
 
 def render_families(snapshot: Snapshot) -> list[Family]:
     """Every family in the snapshot, in catalogue order, each rendered once."""
-    formatter = _LabelFormatter()
+    global _previous_labels  # noqa: PLW0603 - the cross-render cache, see its comment
+    formatter = _LabelFormatter(_previous_labels)
     bodies: dict[str, tuple[Metric, str]] = {}
     for name, series in _group(snapshot).items():
         metric = next(iter(series.values())).metric
         bodies[name] = (metric, formatter.lines(metric, series.values()))
+    _previous_labels = formatter.caches
     if formatter.malformed:
         log.warning(
             "dropped %d samples whose label count differs from the catalogue", formatter.malformed

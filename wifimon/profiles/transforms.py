@@ -23,13 +23,13 @@ def to_text(value: Plain) -> str | None:
 
 def to_mac(value: Plain) -> str | None:
     if isinstance(value, bytes) and len(value) == MAC_LENGTH:
-        return ":".join(f"{byte:02x}" for byte in value)
+        return value.hex(":")  # "aa:bb:cc:dd:ee:ff", lower case, in C
     return None
 
 
 def to_ip(value: Plain) -> str | None:
     if isinstance(value, bytes) and len(value) == IPV4_LENGTH:
-        return ".".join(str(byte) for byte in value)
+        return ".".join(map(str, value))
     return None
 
 
