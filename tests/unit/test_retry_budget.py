@@ -213,9 +213,7 @@ def test_errors_other_than_silence_are_never_retried() -> None:
     assert transport.stats.requests == 1
 
 
-def test_a_first_poll_that_answered_once_gets_the_full_silent_rounds() -> (
-    None
-):
+def test_a_first_poll_that_answered_once_gets_the_full_silent_rounds() -> None:
     """The unproven limit ends with the first answer of the first poll."""
     transport = LossyTransport({"wlc": HEALTHY})
     transport.silence("wlc", after=40)  # answers 40 attempts of its first poll, then nothing
