@@ -160,8 +160,8 @@ def run(config_path: Path, shard: Shard | None) -> None:
     config = _load(config_path, registry)
     configure_logging(config.log.level, config.log.format)
     try:
-        run_daemon(config_path, shard=shard)
-    except ConfigError as error:  # the file changed between the check and the start
+        run_daemon(config_path, shard=shard, config=config, registry=registry)
+    except ConfigError as error:
         for issue in error.issues:
             click.echo(str(issue), err=True)
         sys.exit(EXIT_BAD_CONFIG)

@@ -54,11 +54,15 @@ class Daemon:
         config_path: Path,
         registry: ProfileRegistry | None = None,
         shard: Shard | None = None,
+        config: Config | None = None,
     ) -> None:
+        """``config``: ``config_path`` already loaded (a 10,000-AP inventory
+        takes seconds to check, so the CLI's check is not repeated)."""
         self.config_path = config_path
         self.registry = registry or default_registry()
         self.shard = shard  # from the command line; overrides the config's `shard`
-        config = load_config(config_path, known_profiles=set(self.registry.profiles))
+        if config is None:
+            config = load_config(config_path, known_profiles=set(self.registry.profiles))
         self.running = _Running(config, build_targets(config, shard))
         self.metrics = DaemonMetrics(reload_timestamp=time.time())
         self._count_shard(config)
@@ -225,7 +229,10 @@ class Daemon:
 
     def _count_shard(self, config: Config) -> None:
         self.metrics.shard = self.shard or config.shard or WHOLE_FLEET
-        self.metrics.fleet_targets = len(build_targets(config, WHOLE_FLEET))
+        if self.metrics.shard == WHOLE_FLEET:
+            self.metrics.fleet_targets = len(self.running.targets)
+        else:
+            self.metrics.fleet_targets = len(build_targets(config, WHOLE_FLEET))
 
     def _save_state(self) -> None:
         self.store.save(
@@ -256,9 +263,12 @@ def run_daemon(
     config_path: Path,
     on_ready: Callable[[Daemon], None] | None = None,
     shard: Shard | None = None,
+    *,
+    config: Config | None = None,
+    registry: ProfileRegistry | None = None,
 ) -> None:
     async def main() -> None:
-        daemon = Daemon(config_path, shard=shard)
+        daemon = Daemon(config_path, registry, shard=shard, config=config)
         if on_ready is not None:
             on_ready(daemon)
         await daemon.run()
