@@ -32,7 +32,7 @@ import pytest
 from tests.support.agents import CACHE_DIR, decompressed_recording
 from tests.support.faulty_agents import AGENTS_DIR
 from tests.support.netns import Namespace, namespace_exists, network_namespace
-from wifimon.snmp.pdus import SILENT_ROUNDS_BEFORE_DOWN
+from wifimon.snmp.pdus import UNPROVEN_SILENT_ROUNDS
 
 pytestmark = pytest.mark.e2e
 
@@ -210,8 +210,9 @@ def test_50_percent_loss_each_way_gives_exact_values_or_an_honest_timeout(
 
 def test_a_black_holed_agent_costs_only_its_own_attempts(net: LossyNet) -> None:
     """Everything to one port dropped: that target is down (timeout) after
-    the silent rounds in its first poll and one round in each later one (it
-    is known down then); its neighbour stays exact."""
+    the unproven rounds of a never-polled target in its first poll and one
+    round in each later one (it is known down then); its neighbour stays
+    exact."""
     # A budget above the silent rounds (6 x 3 x 0.2 s), so they, not the
     # budget, end the first poll.
     common = {"timeout": 0.2, "budget": 10.0}
@@ -231,7 +232,7 @@ def test_a_black_holed_agent_costs_only_its_own_attempts(net: LossyNet) -> None:
         assert polled["healthy"]["values"] == reference["healthy"]["values"]
         assert polled["hole"]["up"] == 0
         assert polled["hole"]["errors"] == {"timeout": number}
-    assert net.namespace.dropped(SMALL_HOLE) == (SILENT_ROUNDS_BEFORE_DOWN + rounds - 1) * ATTEMPTS
+    assert net.namespace.dropped(SMALL_HOLE) == (UNPROVEN_SILENT_ROUNDS + rounds - 1) * ATTEMPTS
 
 
 def test_a_namespace_is_deleted_even_when_the_block_fails() -> None:
