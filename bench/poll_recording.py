@@ -33,7 +33,14 @@ from wifimon.scheduler import PollRound, PollTarget
 from wifimon.simulator.snmpsim import install_recording, recording_path, start_snmpsim
 from wifimon.snmp.fast_transport import FastTransport
 from wifimon.snmp.pysnmp_transport import PysnmpTransport
-from wifimon.snmp.types import Oid, SnmpCredentials, SnmpTarget, TransportStats, VarBind
+from wifimon.snmp.types import (
+    Oid,
+    SnmpCredentials,
+    SnmpTarget,
+    TransportStats,
+    VarBind,
+    WalkRows,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / ".work" / "bench"
@@ -87,6 +94,13 @@ class CountingTransport:
     ) -> list[VarBind]:
         result = await self.inner.walk(target, root, max_rows, unordered=unordered)
         self.varbinds += len(result)
+        return result
+
+    async def walk_columns(
+        self, target: SnmpTarget, roots: Sequence[Oid], max_rows: int, *, unordered: bool = False
+    ) -> dict[Oid, WalkRows]:
+        result = await self.inner.walk_columns(target, roots, max_rows, unordered=unordered)
+        self.varbinds += sum(len(rows) for rows in result.values())
         return result
 
     async def close(self) -> None:

@@ -138,6 +138,7 @@ class PollRound:
                     self.max_rows,
                     presumed_alive=health.up is not False,  # not known to be down
                     first_poll=health.up is None,
+                    columns_together=not target.role.controller,
                 )
         except TimeoutError:
             reason = ErrorReason.TIMEOUT

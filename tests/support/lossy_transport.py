@@ -31,6 +31,7 @@ from wifimon.snmp.types import (
     SnmpValue,
     ValueKind,
     VarBind,
+    WalkRows,
 )
 
 END_OF_MIB_VIEW = SnmpValue(ValueKind.END_OF_MIB_VIEW, None)
@@ -61,13 +62,22 @@ class _Agent:
     def get(self, oids: Sequence[Oid]) -> Reply:
         return Reply([self.by_oid.get(oid, VarBind(oid, NO_SUCH_OBJECT)) for oid in oids])
 
-    def bulk(self, cursor: Oid, wanted: int) -> Reply:
+    def bulk(self, cursors: Sequence[Oid], wanted: int) -> Reply:
+        if len(cursors) == 1:
+            return Reply(self._successors(cursors[0], wanted, pad=False))
+        # RFC 3416 4.2.3: repetition r holds the next OID of every cursor,
+        # varbind i of repetition r at r * n + i.
+        columns = [self._successors(cursor, wanted, pad=True) for cursor in cursors]
+        return Reply([column[r] for r in range(wanted) for column in columns])
+
+    def _successors(self, cursor: Oid, wanted: int, *, pad: bool) -> list[VarBind]:
         start = bisect.bisect_right(self.oids, cursor)
         rows = self.varbinds[start : start + wanted]
         if len(rows) < wanted:  # past the last object: endOfMibView, as RFC 3416 says
             last = rows[-1].oid if rows else cursor
-            rows = [*rows, VarBind(last, END_OF_MIB_VIEW)]
-        return Reply(rows)
+            ends = wanted - len(rows) if pad else 1
+            rows = [*rows, *[VarBind(last, END_OF_MIB_VIEW)] * ends]
+        return rows
 
 
 class LossyTransport(RequestLogic):
@@ -95,6 +105,11 @@ class LossyTransport(RequestLogic):
     ) -> list[VarBind]:
         return await self.walk_subtree(target, root, max_rows, unordered=unordered)
 
+    async def walk_columns(
+        self, target: SnmpTarget, roots: Sequence[Oid], max_rows: int, *, unordered: bool = False
+    ) -> dict[Oid, WalkRows]:
+        return await super().walk_columns(target, roots, max_rows, unordered=unordered)
+
     async def close(self) -> None:
         pass
 
@@ -102,9 +117,9 @@ class LossyTransport(RequestLogic):
         agent = await self._round(target)
         return agent.get(oids)
 
-    async def _walk_pdu(self, target: SnmpTarget, cursor: Oid, wanted: int) -> Reply:
+    async def _walk_pdu(self, target: SnmpTarget, cursors: Sequence[Oid], wanted: int) -> Reply:
         agent = await self._round(target)
-        return agent.bulk(cursor, 1 if target.credentials.version == "1" else wanted)
+        return agent.bulk(cursors, 1 if target.credentials.version == "1" else wanted)
 
     async def _round(self, target: SnmpTarget) -> _Agent:
         """The target's own attempts at one PDU, as a real transport makes them."""

@@ -6,8 +6,8 @@ which loses each attempt of a request with a seeded probability and lets no
 time pass. 20 % loss each way is a round-trip loss of 1 - 0.8 * 0.8 = 0.36
 per attempt; with ``retries: 2`` one request then fails all its three
 attempts with 0.36**3 = 4.7 %, so a poll of 111 requests (the fixture
-controller walked 2 rows per GETBULK) would fail 99.5 % of the time if one
-failed request failed the target.
+controller walked 2 rows per GETBULK, a controller's columns one by one)
+would fail 99.5 % of the time if one failed request failed the target.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ ROUND_TRIP_LOSS = 1 - 0.8 * 0.8  # 20 % of requests and 20 % of replies dropped
 RETRIES = 2
 ATTEMPTS = RETRIES + 1
 PDUS_PER_POLL = 111  # measured below, without loss
+MID_POLL = 20  # PDUs answered before a target falls silent in the middle of a poll
 DURATION = "wifimon_target_poll_duration_seconds"
 ERRORS = "wifimon_target_poll_errors_total"
 
@@ -159,7 +160,7 @@ def test_a_target_that_was_up_gets_the_silent_rounds_before_it_is_down() -> None
 
 def test_a_target_that_dies_mid_poll_is_down_after_the_silent_rounds() -> None:
     transport = LossyTransport({"wlc": HEALTHY})
-    transport.silence("wlc", after=40)
+    transport.silence("wlc", after=MID_POLL)
 
     async def poll() -> ErrorReason:
         with pytest.raises(SnmpError) as failure:
@@ -167,7 +168,7 @@ def test_a_target_that_dies_mid_poll_is_down_after_the_silent_rounds() -> None:
         return failure.value.reason
 
     assert asyncio.run(poll()) is ErrorReason.TIMEOUT
-    sent_after_silence = transport.pdus_by_target["wlc"] - 40
+    sent_after_silence = transport.pdus_by_target["wlc"] - MID_POLL
     # The silent rounds are shared by the walks in flight (at most 4), not
     # granted to each: a dead target costs a few rounds, not 4 x 6.
     assert sent_after_silence >= SILENT_ROUNDS_BEFORE_DOWN * ATTEMPTS
@@ -216,11 +217,33 @@ def test_errors_other_than_silence_are_never_retried() -> None:
 def test_a_first_poll_that_answered_once_gets_the_full_silent_rounds() -> None:
     """The unproven limit ends with the first answer of the first poll."""
     transport = LossyTransport({"wlc": HEALTHY})
-    transport.silence("wlc", after=40)  # answers 40 attempts of its first poll, then nothing
+    transport.silence("wlc", after=MID_POLL)  # answers part of its first poll, then nothing
 
     async def poll() -> None:
         with pytest.raises(SnmpError):
             await poll_target(transport, snmp_target("wlc"), REGISTRY, "auto", first_poll=True)
 
     asyncio.run(poll())
-    assert transport.pdus_by_target["wlc"] - 40 >= SILENT_ROUNDS_BEFORE_DOWN * ATTEMPTS
+    assert transport.pdus_by_target["wlc"] - MID_POLL >= SILENT_ROUNDS_BEFORE_DOWN * ATTEMPTS
+
+
+def test_a_direct_ap_walks_each_table_in_one_chain_a_controller_column_by_column() -> None:
+    """Same agent, same values: as a directly polled AP (tables of a few rows)
+    its columns go together, fewest requests; as a controller (thousands of
+    rows) one chain per column keeps the wall time short. The scheduler
+    chooses by the target's role."""
+    controller = LossyTransport({"wlc": HEALTHY})
+    run_rounds(controller, ["wlc"], 1)  # a controller role: column by column
+    assert controller.stats.requests == PDUS_PER_POLL
+
+    separate, together = LossyTransport({"wlc": HEALTHY}), LossyTransport({"wlc": HEALTHY})
+
+    async def poll(transport: LossyTransport, columns_together: bool) -> object:
+        outcome = await poll_target(
+            transport, snmp_target("wlc"), REGISTRY, "auto", columns_together=columns_together
+        )
+        return outcome.observation
+
+    assert asyncio.run(poll(separate, False)) == asyncio.run(poll(together, True))
+    assert separate.stats.requests == PDUS_PER_POLL
+    assert together.stats.requests < PDUS_PER_POLL / 2

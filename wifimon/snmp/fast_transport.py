@@ -51,6 +51,7 @@ from wifimon.snmp.types import (
     SnmpError,
     SnmpTarget,
     VarBind,
+    WalkRows,
 )
 from wifimon.snmp.usm import UsmError, UsmKeys, check_credentials, localize
 from wifimon.snmp.v2c_codec import (
@@ -180,6 +181,13 @@ class FastTransport(RequestLogic):
             return await self._delegate().walk(target, root, max_rows, unordered=unordered)
         return await self.walk_subtree(target, root, max_rows, unordered=unordered)
 
+    async def walk_columns(
+        self, target: SnmpTarget, roots: Sequence[Oid], max_rows: int, *, unordered: bool = False
+    ) -> dict[Oid, WalkRows]:
+        if _delegated(target.credentials):
+            return await self._delegate().walk_columns(target, roots, max_rows, unordered=unordered)
+        return await super().walk_columns(target, roots, max_rows, unordered=unordered)
+
     async def close(self) -> None:
         waiters: list[_Waiter | _V3Waiter] = [*self._pending.values(), *self._v3_pending.values()]
         for waiter in waiters:
@@ -213,17 +221,17 @@ class FastTransport(RequestLogic):
             target, lambda request_id: encode_get(version, community, request_id, oids)
         )
 
-    async def _walk_pdu(self, target: SnmpTarget, cursor: Oid, wanted: int) -> Reply:
+    async def _walk_pdu(self, target: SnmpTarget, cursors: Sequence[Oid], wanted: int) -> Reply:
         if target.credentials.version == "3":
-            pdu = PduRequest(TAG_GET_BULK_REQUEST, [cursor], 0, wanted)
+            pdu = PduRequest(TAG_GET_BULK_REQUEST, cursors, 0, wanted)
             return await self._v3_exchange(target, pdu)
         version, community = _wire_credentials(target)
         if version == VERSION_1:  # SNMPv1 has no GETBULK
             return await self._exchange(
-                target, lambda request_id: encode_getnext(version, community, request_id, [cursor])
+                target, lambda request_id: encode_getnext(version, community, request_id, cursors)
             )
         return await self._exchange(
-            target, lambda request_id: encode_getbulk(community, request_id, 0, wanted, [cursor])
+            target, lambda request_id: encode_getbulk(community, request_id, 0, wanted, cursors)
         )
 
     # -- the wire ----------------------------------------------------------

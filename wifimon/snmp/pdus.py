@@ -4,8 +4,9 @@ A transport only says how one request PDU is exchanged (``_get_pdu``,
 ``_walk_pdu``); ``RequestLogic`` turns those into the ``Transport`` contract:
 GETs split into chunks, tooBig halving, SNMPv1's noSuchName, and walks that
 stop at the end of the subtree, at an OID going backwards or repeating
-(counted as ``cut``) or at the row limit. One copy, so the pysnmp and the
-lean transports cannot drift apart.
+(counted as ``cut``) or at the row limit; a table's columns are walked
+together, one GETBULK chain carrying every open column (``walk_columns``).
+One copy, so the pysnmp and the lean transports cannot drift apart.
 
 It also spends the target's ``RetryBudget`` (see there): under datagram loss
 a request that used up its own attempts is sent again, and a walk resumes
@@ -62,6 +63,10 @@ SILENT_ROUNDS_BEFORE_DOWN = 6
 # it first answers: short enough that a dead AP or a wrong SNMPv3 privacy key
 # is reported within its time budget, not cut off by it.
 UNPROVEN_SILENT_ROUNDS = 2
+
+# The most varbinds one GETBULK of a table's columns asks for: the
+# repetitions per request are this divided by the columns still open.
+COLUMN_VARBINDS_PER_REPLY = 60
 
 WALK_END = "end"  # the subtree or the MIB view ended: the walk is complete
 WALK_CUT = "cut"  # the agent went backwards or looped: the walk stopped early
@@ -249,8 +254,9 @@ class RequestLogic:
     async def _get_pdu(self, target: SnmpTarget, oids: Sequence[Oid]) -> Reply:
         raise NotImplementedError
 
-    async def _walk_pdu(self, target: SnmpTarget, cursor: Oid, wanted: int) -> Reply:
-        """GETNEXT for SNMPv1, GETBULK of ``wanted`` rows otherwise."""
+    async def _walk_pdu(self, target: SnmpTarget, cursors: Sequence[Oid], wanted: int) -> Reply:
+        """GETNEXT of ``cursors`` for SNMPv1, GETBULK of ``wanted``
+        repetitions of them otherwise (varbind i of repetition r at r*n+i)."""
         raise NotImplementedError
 
     async def _persevering(self, target: SnmpTarget, send: Callable[[], Awaitable[Reply]]) -> Reply:
@@ -314,7 +320,7 @@ class RequestLogic:
         while len(rows) < max_rows:
             wanted = min(repetitions, max_rows - len(rows))
             response = await self._persevering(
-                target, partial(self._walk_pdu, target, cursor, wanted)
+                target, partial(self._walk_pdu, target, [cursor], wanted)
             )
             if response.error_status == TOO_BIG and wanted > 1:
                 repetitions = wanted // 2
@@ -334,3 +340,89 @@ class RequestLogic:
         if unordered:
             rows.sort(key=lambda varbind: varbind.oid)
         return rows
+
+    async def walk_columns(
+        self, target: SnmpTarget, roots: Sequence[Oid], max_rows: int, *, unordered: bool = False
+    ) -> dict[Oid, WalkRows]:
+        """Walk every column in ``roots`` (e.g. a table's columns) with one
+        GETBULK chain: rows as ``walk_subtree`` gives them, per root."""
+        if unordered or target.credentials.version == "1":
+            # Out-of-order agents need a walk's own seen-set; SNMPv1 has no GETBULK.
+            return {
+                root: await self.walk_subtree(target, root, max_rows, unordered=unordered)
+                for root in roots
+            }
+        walk = _ColumnWalk(roots, max_rows)
+        repetitions = max(1, target.max_repetitions)
+        width = len(walk.open)
+        while walk.open:
+            batch = walk.open[:width]
+            wanted = min(column_repetitions(repetitions, len(batch)), walk.remaining(batch))
+            cursors = [walk.cursors[root] for root in batch]
+            response = await self._persevering(
+                target, partial(self._walk_pdu, target, cursors, wanted)
+            )
+            status = response.error_status
+            if status == TOO_BIG and (wanted > 1 or len(batch) > 1):
+                if wanted > 1:
+                    repetitions = wanted // 2
+                else:
+                    width = max(1, len(batch) // 2)
+                continue
+            if status == NO_SUCH_NAME:
+                walk.finish(batch, WALK_END)
+                continue
+            if status:
+                raise error_for_status(status, response.error_index, where(target))
+            walk.advance(batch, response.varbinds)
+        return walk.rows
+
+
+def column_repetitions(repetitions: int, columns: int) -> int:
+    """GETBULK repetitions for ``columns`` walked together: at most
+    ``repetitions``, and a reply of at most about COLUMN_VARBINDS_PER_REPLY."""
+    return max(1, min(repetitions, COLUMN_VARBINDS_PER_REPLY // max(1, columns)))
+
+
+class _ColumnWalk:
+    """The state of walking several columns together: each column's rows,
+    cursor, and whether it is still open, advanced by ``walk_step``."""
+
+    def __init__(self, roots: Sequence[Oid], max_rows: int) -> None:
+        self.max_rows = max_rows
+        self.rows: dict[Oid, WalkRows] = {root: WalkRows() for root in roots}
+        self.cursors: dict[Oid, Oid] = {root: root for root in self.rows}
+        self.open: list[Oid] = [root for root in self.rows]
+        if max_rows <= 0:
+            self.finish(self.open, WALK_CUT)  # as walk_subtree: no room, cut
+
+    def remaining(self, batch: Sequence[Oid]) -> int:
+        return max(self.max_rows - len(self.rows[root]) for root in batch)
+
+    def finish(self, batch: Sequence[Oid], end: str) -> None:
+        for root in list(batch):
+            self.rows[root].cut = end == WALK_CUT
+            self.open.remove(root)
+
+    def advance(self, batch: Sequence[Oid], varbinds: Sequence[VarBind]) -> None:
+        """Take one reply to a GETBULK of ``batch``'s cursors."""
+        width = len(batch)
+        progressed = False
+        for position, root in enumerate(batch):
+            rows = self.rows[root]
+            room = self.max_rows - len(rows)
+            # As a walk of this column alone would see it: at most ``room``.
+            mine = varbinds[position::width][:room]
+            if not mine:
+                continue  # a reply cut short by the agent: ask again
+            progressed = True
+            fresh, end = walk_step(mine, root, self.cursors[root])
+            rows.extend(fresh)
+            if end is not None or not fresh:
+                self.finish([root], end or WALK_END)
+            elif len(rows) >= self.max_rows:
+                self.finish([root], WALK_CUT)  # an endless or oversized table
+            else:
+                self.cursors[root] = rows[-1].oid
+        if not progressed:
+            self.finish(batch, WALK_END)  # an empty reply ends a walk, as alone

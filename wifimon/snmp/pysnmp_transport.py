@@ -217,7 +217,7 @@ def _retry_counting(base: Any, stats: TransportStats) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class _Request:
-    """One request PDU: GET of ``oids``, or GETNEXT/GETBULK after ``oids[0]``."""
+    """One request PDU: GET of ``oids``, or GETNEXT/GETBULK after each of ``oids``."""
 
     pdu: Literal["get", "next", "bulk"]
     oids: Sequence[Oid]
@@ -467,10 +467,10 @@ class PysnmpTransport(RequestLogic):
     async def _get_pdu(self, target: SnmpTarget, oids: Sequence[Oid]) -> _Response:
         return await self._exchange(target, _Request("get", oids))
 
-    async def _walk_pdu(self, target: SnmpTarget, cursor: Oid, wanted: int) -> _Response:
+    async def _walk_pdu(self, target: SnmpTarget, cursors: Sequence[Oid], wanted: int) -> _Response:
         if target.credentials.version == "1":  # SNMPv1 has no GETBULK
-            return await self._exchange(target, _Request("next", [cursor]))
-        return await self._exchange(target, _Request("bulk", [cursor], wanted))
+            return await self._exchange(target, _Request("next", cursors))
+        return await self._exchange(target, _Request("bulk", cursors, wanted))
 
     async def _exchange(self, target: SnmpTarget, request: _Request) -> _Response:
         engine = self._engine_of.get(_route_key(target)) or await self._engine_for(target)

@@ -19,8 +19,10 @@ import asyncio
 import bisect
 import math
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from typing import NoReturn
 
+from wifimon.snmp.pdus import column_repetitions
 from wifimon.snmp.types import (
     ErrorReason,
     Oid,
@@ -30,6 +32,7 @@ from wifimon.snmp.types import (
     TransportStats,
     ValueKind,
     VarBind,
+    WalkRows,
 )
 
 
@@ -114,8 +117,34 @@ class RecordedTransport:
         del unordered  # recordings are served in OID order
         agent = self._agents.get(target.name)
         rows = agent.subtree(root, max_rows) if agent is not None else []
-        await self._answering_agent(target, self._walk_pdus(target, len(rows), max_rows))
+        together = _WALKED_TOGETHER.get()
+        if together is not None:
+            together.append(len(rows))  # walk_columns counts the PDUs of all at once
+            await self._answering_agent(target, 0)
+        else:
+            await self._answering_agent(target, self._walk_pdus(target, len(rows), max_rows))
         return rows
+
+    async def walk_columns(
+        self, target: SnmpTarget, roots: Sequence[Oid], max_rows: int, *, unordered: bool = False
+    ) -> dict[Oid, WalkRows]:
+        """Each column through ``walk`` (so a test subclass's faults apply),
+        with ``stats.requests`` counting the GETBULKs of the columns walked
+        together, as ``RequestLogic.walk_columns`` sends them."""
+        lengths: list[int] = []
+        token = _WALKED_TOGETHER.set(lengths)
+        try:
+            columns: dict[Oid, WalkRows] = {}
+            for root in dict.fromkeys(roots):
+                rows = await self.walk(target, root, max_rows, unordered=unordered)
+                columns[root] = rows if isinstance(rows, WalkRows) else WalkRows(rows)
+        finally:
+            _WALKED_TOGETHER.reset(token)
+        if unordered or target.credentials.version == "1":
+            self.stats.requests += sum(self._walk_pdus(target, n, max_rows) for n in lengths)
+        else:
+            self.stats.requests += _column_walk_pdus(target, lengths, max_rows)
+        return columns
 
     async def close(self) -> None:
         self.closed = True
@@ -148,3 +177,27 @@ class RecordedTransport:
         else:
             self.stats.requests += 1
         raise SnmpError(reason, f"{target.name}: recorded failure ({reason.value})")
+
+
+# Inside RecordedTransport.walk_columns: the row counts of its columns' walks.
+_WALKED_TOGETHER: ContextVar[list[int] | None] = ContextVar(
+    "recorded_walked_together", default=None
+)
+
+
+def _column_walk_pdus(target: SnmpTarget, lengths: Sequence[int], max_rows: int) -> int:
+    """GETBULKs a perfect agent needs for columns of ``lengths`` rows walked
+    together: each request asks every open column for the same repetitions,
+    and a column closes once a reply shows its end or it holds ``max_rows``."""
+    fetched = [0] * len(lengths)
+    open_columns = [column for column in range(len(lengths)) if max_rows > 0]
+    pdus = 0
+    while open_columns:
+        pdus += 1
+        repetitions = column_repetitions(target.max_repetitions, len(open_columns))
+        for column in list(open_columns):
+            wanted = min(repetitions, max_rows - fetched[column])
+            if fetched[column] + wanted > lengths[column] or fetched[column] + wanted >= max_rows:
+                open_columns.remove(column)
+            fetched[column] += wanted
+    return pdus

@@ -175,6 +175,9 @@ class Transport(Protocol):
     With ``unordered`` (agents known to list a table out of OID order), a
     backward step inside the subtree is followed instead, and only an OID
     seen before ends the walk; the rows come back in OID order.
+    ``walk_columns`` walks several subtrees (a table's columns) together,
+    each with ``walk``'s semantics and ``max_rows``, and returns their rows
+    per root, in the order of ``roots``.
     """
 
     stats: TransportStats
@@ -184,5 +187,9 @@ class Transport(Protocol):
     async def walk(
         self, target: SnmpTarget, root: Oid, max_rows: int = 100_000, *, unordered: bool = False
     ) -> list[VarBind]: ...
+
+    async def walk_columns(
+        self, target: SnmpTarget, roots: Sequence[Oid], max_rows: int, *, unordered: bool = False
+    ) -> dict[Oid, WalkRows]: ...
 
     async def close(self) -> None: ...

@@ -27,6 +27,7 @@ from wifimon.snmp.types import (
     SnmpTarget,
     Transport,
     VarBind,
+    WalkRows,
 )
 from wifimon.snmp.v3_probe import discover_engine_id
 
@@ -62,6 +63,16 @@ class DiagnosingTransport:
             raise await self._diagnose(target, error) from None
         self._worked.add(_key(target))
         return rows
+
+    async def walk_columns(
+        self, target: SnmpTarget, roots: Sequence[Oid], max_rows: int, *, unordered: bool = False
+    ) -> dict[Oid, WalkRows]:
+        try:
+            columns = await self.inner.walk_columns(target, roots, max_rows, unordered=unordered)
+        except SnmpError as error:
+            raise await self._diagnose(target, error) from None
+        self._worked.add(_key(target))
+        return columns
 
     async def close(self) -> None:
         await self.inner.close()

@@ -1,0 +1,118 @@
+"""Columns walked together over real UDP equal walks of each column alone.
+
+net-snmp ``snmpd`` answers the multi-varbind GETBULKs of
+``RequestLogic.walk_columns`` (RFC 3416 4.2.3, what ``snmptable`` sends);
+FastTransport (SNMPv2c and native SNMPv3) and PysnmpTransport must give the
+same rows as one walk per column, in fewer requests. Counters move between
+two walks of a live agent, so values are compared for the static columns
+and OIDs for every column.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.agents import run_snmpd
+from wifimon.snmp.fast_transport import FastTransport
+from wifimon.snmp.pysnmp_transport import PysnmpTransport
+from wifimon.snmp.types import Oid, SnmpCredentials, SnmpTarget, VarBind, parse_oid
+
+pytestmark = pytest.mark.e2e
+
+COMMUNITY = "columns-community"
+USER, AUTH_PASSWORD, PRIV_PASSWORD = "columns", "columns-auth-pw", "columns-priv-pw"
+IF_ENTRY = parse_oid("1.3.6.1.2.1.2.2.1")
+SYS_OR_ENTRY = parse_oid("1.3.6.1.2.1.1.9.1")
+# ifIndex .. ifPhysAddress, ifAdminStatus: fixed while the test runs
+STATIC_IF_COLUMNS = frozenset({1, 2, 3, 4, 5, 6, 7})
+# ifTable's 22 columns, a column the agent lacks (ifTable.99) and sysORTable's
+ROOTS: list[Oid] = [
+    *[(*IF_ENTRY, column) for column in range(1, 23)],
+    (*IF_ENTRY, 99),
+    *[(*SYS_OR_ENTRY, column) for column in (2, 3, 4)],
+]
+
+CREDENTIALS = {
+    "v2c": SnmpCredentials("2c", community=COMMUNITY),
+    "v3": SnmpCredentials(
+        "3",
+        user=USER,
+        auth_protocol="sha",
+        auth_password=AUTH_PASSWORD,
+        priv_protocol="aes",
+        priv_password=PRIV_PASSWORD,
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    lines = [
+        f"rocommunity {COMMUNITY} 127.0.0.1",
+        f"createUser {USER} SHA {AUTH_PASSWORD} AES {PRIV_PASSWORD}",
+        f"rouser {USER} priv",
+        "sysDescr wifimon column walk agent",
+    ]
+    directory: Path = tmp_path_factory.mktemp("snmpd-columns")
+    with run_snmpd(directory, lines) as address:
+        yield address
+
+
+def comparable(root: Oid, rows: list[VarBind]) -> list[object]:
+    if root[: len(IF_ENTRY)] == IF_ENTRY and root[-1] not in STATIC_IF_COLUMNS:
+        return [row.oid for row in rows]
+    return list(rows)
+
+
+async def walk_both(
+    transport: FastTransport | PysnmpTransport, target: SnmpTarget
+) -> tuple[dict[Oid, list[object]], dict[Oid, list[object]], int, int]:
+    try:
+        before = transport.stats.requests
+        alone = {root: comparable(root, await transport.walk(target, root)) for root in ROOTS}
+        middle = transport.stats.requests
+        walked = await transport.walk_columns(target, ROOTS, 100_000)
+        after = transport.stats.requests
+        for rows in walked.values():
+            assert not rows.cut
+        together = {root: comparable(root, rows) for root, rows in walked.items()}
+    finally:
+        await transport.close()
+    return alone, together, middle - before, after - middle
+
+
+@pytest.mark.parametrize("max_repetitions", [25, 3])
+@pytest.mark.parametrize(
+    ("transport_class", "version"),
+    [
+        (FastTransport, "v2c"),
+        (FastTransport, "v3"),
+        (PysnmpTransport, "v2c"),
+        (PysnmpTransport, "v3"),
+    ],
+    ids=["fast-v2c", "fast-v3", "pysnmp-v2c", "pysnmp-v3"],
+)
+def test_columns_walked_together_equal_walks_alone(
+    agent: tuple[str, int],
+    transport_class: type[FastTransport] | type[PysnmpTransport],
+    version: str,
+    max_repetitions: int,
+) -> None:
+    host, port = agent
+    target = SnmpTarget(
+        "snmpd", host, port, CREDENTIALS[version], 2.0, 2, max_repetitions=max_repetitions
+    )
+    alone, together, requests_alone, requests_together = asyncio.run(
+        walk_both(transport_class(), target)
+    )
+    assert list(together) == ROOTS
+    assert together == alone
+    interfaces = len(alone[(*IF_ENTRY, 1)])
+    assert interfaces >= 1  # at least the loopback
+    assert len(alone[(*SYS_OR_ENTRY, 2)]) >= 5
+    assert alone[(*IF_ENTRY, 99)] == []
+    assert requests_together < requests_alone
