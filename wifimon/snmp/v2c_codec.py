@@ -21,30 +21,25 @@ from wifimon.snmp.ber import (
     TAG_GET_NEXT_REQUEST,
     TAG_GET_REQUEST,
     TAG_INTEGER,
-    TAG_OBJECT_ID,
     TAG_OCTET_STRING,
     TAG_RESPONSE,
     TAG_SEQUENCE,
     BerError,
     decode_integer,
-    decode_oid,
-    decode_value,
     encode_integer,
     encode_length,
-    encode_oid,
     encode_tlv,
     expect,
     read_header,
 )
 from wifimon.snmp.types import Oid, VarBind
+from wifimon.snmp.varbinds import decode_varbinds, int_tlv, null_varbind
 
 VERSION_1 = 0
 VERSION_2C = 1
 _PDU_TAGS = frozenset({TAG_GET_REQUEST, TAG_GET_NEXT_REQUEST, TAG_RESPONSE, TAG_GET_BULK_REQUEST})
 _MIN_INT32 = -(2**31)
 _MAX_INT32 = 2**31 - 1
-_VARBIND_CACHE_LIMIT = 100_000
-_varbind_cache: dict[Oid, bytes] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,21 +71,6 @@ def _message_prefix(version: int, community: bytes) -> bytes:
     )
 
 
-def _null_varbind(oid: Oid) -> bytes:
-    encoded = _varbind_cache.get(oid)
-    if encoded is None:
-        encoded = encode_tlv(TAG_SEQUENCE, encode_tlv(TAG_OBJECT_ID, encode_oid(oid)) + b"\x05\x00")
-        if len(_varbind_cache) >= _VARBIND_CACHE_LIMIT:
-            _varbind_cache.clear()
-        _varbind_cache[tuple(oid)] = encoded
-    return encoded
-
-
-def _int_tlv(value: int) -> bytes:
-    content = encode_integer(value)
-    return bytes((TAG_INTEGER, len(content))) + content
-
-
 def _encode_request(
     version: int,
     community: bytes | str,
@@ -106,11 +86,11 @@ def _encode_request(
         raise BerError("request id outside Integer32")
     if isinstance(community, str):
         community = community.encode()
-    varbinds = b"".join([_null_varbind(oid) for oid in oids])
+    varbinds = b"".join([null_varbind(oid) for oid in oids])
     pdu = (
-        _int_tlv(request_id)
-        + _int_tlv(field2)
-        + _int_tlv(field3)
+        int_tlv(request_id)
+        + int_tlv(field2)
+        + int_tlv(field3)
         + b"\x30"
         + encode_length(len(varbinds))
         + varbinds
@@ -197,24 +177,5 @@ def _decode_message(data: bytes) -> tuple[int, Response]:
     pos, list_end = expect(data, pos, pdu_end, TAG_SEQUENCE)
     if list_end != pdu_end:
         raise BerError("trailing bytes after varbind list")
-    varbinds = _decode_varbinds(data, pos, list_end)
+    varbinds = decode_varbinds(data, pos, list_end)
     return pdu_tag, Response(version, community, numbers[0], numbers[1], numbers[2], varbinds)
-
-
-def _decode_varbinds(data: bytes, pos: int, end: int) -> list[VarBind]:
-    varbinds: list[VarBind] = []
-    append = varbinds.append
-    while pos < end:
-        start, stop = expect(data, pos, end, TAG_SEQUENCE)
-        name_start, name_end = expect(data, start, stop, TAG_OBJECT_ID)
-        tag, value_start, value_end = read_header(data, name_end, stop)
-        if value_end != stop:
-            raise BerError("trailing bytes in varbind")
-        append(
-            VarBind(
-                decode_oid(data[name_start:name_end]),
-                decode_value(tag, data[value_start:value_end]),
-            )
-        )
-        pos = stop
-    return varbinds

@@ -22,22 +22,18 @@ from wifimon.snmp.ber import (
     TAG_GET_NEXT_REQUEST,
     TAG_GET_REQUEST,
     TAG_INTEGER,
-    TAG_OBJECT_ID,
     TAG_OCTET_STRING,
     TAG_RESPONSE,
     TAG_SEQUENCE,
     BerError,
     decode_integer,
-    decode_oid,
-    decode_value,
-    encode_integer,
     encode_length,
-    encode_oid,
     encode_tlv,
     expect,
     read_header,
 )
 from wifimon.snmp.types import Oid, VarBind
+from wifimon.snmp.varbinds import decode_varbinds, int_tlv, null_varbind
 
 VERSION_3 = 3
 USM_SECURITY_MODEL = 3
@@ -52,8 +48,6 @@ MAX_USER_NAME = 32
 _PDU_TAGS = frozenset(
     {TAG_GET_REQUEST, TAG_GET_NEXT_REQUEST, TAG_RESPONSE, TAG_GET_BULK_REQUEST, TAG_REPORT}
 )
-_VARBIND_CACHE_LIMIT = 100_000
-_varbind_cache: dict[Oid, bytes] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,21 +102,6 @@ class ScopedPdu:
 # --- encoding ---------------------------------------------------------------
 
 
-def _int_tlv(value: int) -> bytes:
-    content = encode_integer(value)
-    return bytes((TAG_INTEGER, len(content))) + content
-
-
-def _null_varbind(oid: Oid) -> bytes:
-    encoded = _varbind_cache.get(oid)
-    if encoded is None:
-        encoded = encode_tlv(TAG_SEQUENCE, encode_tlv(TAG_OBJECT_ID, encode_oid(oid)) + b"\x05\x00")
-        if len(_varbind_cache) >= _VARBIND_CACHE_LIMIT:
-            _varbind_cache.clear()
-        _varbind_cache[tuple(oid)] = encoded
-    return encoded
-
-
 def encode_scoped_pdu(
     context_engine_id: bytes,
     context_name: bytes,
@@ -140,8 +119,8 @@ def encode_scoped_pdu(
         raise BerError("request id outside Integer32")
     if not (0 <= field2 <= MAX_INT32 and 0 <= field3 <= MAX_INT32):
         raise BerError("PDU fields must be 0..2^31-1")
-    varbinds = b"".join([_null_varbind(oid) for oid in oids])
-    pdu = _int_tlv(request_id) + _int_tlv(field2) + _int_tlv(field3)
+    varbinds = b"".join([null_varbind(oid) for oid in oids])
+    pdu = int_tlv(request_id) + int_tlv(field2) + int_tlv(field3)
     pdu += encode_tlv(TAG_SEQUENCE, varbinds)
     return encode_tlv(
         TAG_SEQUENCE,
@@ -178,14 +157,14 @@ def encode_message(
     engine_tlv, user_and_digest = _usm_constants(engine_id, user, digest_length)
     usm = (
         engine_tlv
-        + _int_tlv(boots)
-        + _int_tlv(engine_time)
+        + int_tlv(boots)
+        + int_tlv(engine_time)
         + user_and_digest
         + bytes((TAG_OCTET_STRING, len(priv_params)))
         + priv_params
     )
     usm = b"\x30" + encode_length(len(usm)) + usm
-    global_data = _int_tlv(msg_id) + _int_tlv(max_size) + bytes((TAG_OCTET_STRING, 1, flags))
+    global_data = int_tlv(msg_id) + int_tlv(max_size) + bytes((TAG_OCTET_STRING, 1, flags))
     global_data += b"\x02\x01\x03"  # msgSecurityModel: USM
     data = encode_tlv(TAG_OCTET_STRING, scoped) if flags & FLAG_PRIV else scoped
     body = (
@@ -351,40 +330,5 @@ def _decode_scoped_pdu(data: bytes, padded: bool) -> ScopedPdu:
         numbers[0],
         numbers[1],
         numbers[2],
-        _decode_varbinds(data, pos, list_end),
+        decode_varbinds(data, pos, list_end),
     )
-
-
-def _decode_varbinds(data: bytes, pos: int, end: int) -> list[VarBind]:
-    # The hot loop (every varbind of every walk): the usual short-form
-    # lengths are read inline, anything else through ``ber.expect`` and
-    # ``ber.read_header``; either way every span is checked against its
-    # enclosing one.
-    varbinds: list[VarBind] = []
-    append = varbinds.append
-    while pos < end:
-        if pos + 2 <= end and data[pos] == TAG_SEQUENCE and data[pos + 1] < 0x80:
-            start, stop = pos + 2, pos + 2 + data[pos + 1]
-            if stop > end:
-                raise BerError("length beyond buffer")
-        else:
-            start, stop = expect(data, pos, end, TAG_SEQUENCE)
-        if start + 2 <= stop and data[start] == TAG_OBJECT_ID and data[start + 1] < 0x80:
-            name_start, name_end = start + 2, start + 2 + data[start + 1]
-        else:
-            name_start, name_end = expect(data, start, stop, TAG_OBJECT_ID)
-        if name_end + 2 <= stop and data[name_end + 1] < 0x80:
-            tag, value_start = data[name_end], name_end + 2
-            value_end = value_start + data[name_end + 1]
-        else:
-            tag, value_start, value_end = read_header(data, name_end, stop)
-        if value_end != stop:  # also catches an OID running past its varbind
-            raise BerError("varbind length mismatch")
-        append(
-            VarBind(
-                decode_oid(data[name_start:name_end]),
-                decode_value(tag, data[value_start:value_end]),
-            )
-        )
-        pos = stop
-    return varbinds
