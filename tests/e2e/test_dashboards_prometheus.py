@@ -146,6 +146,14 @@ def load_history(city: City, directory: Path, end: float) -> None:
     # serves it, written as blocks, moved in before the real server starts.
     backfiller = start_prometheus(directory, {"global": {"scrape_interval": "1m"}})
     try:
+        # Ready is not enough: right after it, queries over the freshly
+        # loaded blocks can still come back empty, and promtool then writes
+        # no rule blocks at all (seen on a busy machine). Wait for history.
+        def history_served() -> bool | None:
+            query = f"{backfiller.url}/api/v1/query?query=count(wifimon_ap_up)&time={int(end)}"
+            return True if _get_json(query)["data"]["result"] else None
+
+        wait_for(history_served, 60, "the backfiller serving the history")
         run_tool(
             ["promtool", "tsdb", "create-blocks-from", "rules", f"--start={int(start)}",
              f"--end={int(end)}", f"--url={backfiller.url}", f"--eval-interval={BACKFILL_EVAL}",
@@ -154,7 +162,9 @@ def load_history(city: City, directory: Path, end: float) -> None:
         )  # fmt: skip
     finally:
         backfiller.stop()
-    for block in (directory / "rule-blocks").iterdir():
+    rule_blocks = directory / "rule-blocks"
+    assert rule_blocks.is_dir(), "promtool wrote no recording-rule blocks"
+    for block in rule_blocks.iterdir():
         block.rename(tsdb / block.name)
 
 
