@@ -66,6 +66,7 @@ HISTORY_S = 7.5 * 86400  # "the 7 days before" needs a little more than a week
 HISTORY_STEP_S = 150  # two samples in any 5-minute rate window
 HISTORY_GAP_S = 600  # > Prometheus' 5-minute lookback: history and live never mix
 BACKFILL_EVAL = "10m"
+RULE_BLOCK_S = 7200  # promtool's rule-backfill block length
 SCRAPE_S = 2  # Prometheus scrape and rule evaluation; also the demo's poll interval
 MAX_DATA_POINTS = 1000  # Grafana's default for a panel about 1000 px wide
 # Dashboard time ranges (their "time.from"), in seconds.
@@ -154,8 +155,13 @@ def load_history(city: City, directory: Path, end: float) -> None:
             return True if _get_json(query)["data"]["result"] else None
 
         wait_for(history_served, 60, "the backfiller serving the history")
+        # promtool 2.42's rule importer writes nothing at all (and exits 0)
+        # for some start times that are not on its 2-hour block grid; from a
+        # grid boundary it always works (measured: same history, start 01:57
+        # -> no blocks, 02:00 -> every block).
+        grid_start = math.ceil(start / RULE_BLOCK_S) * RULE_BLOCK_S
         run_tool(
-            ["promtool", "tsdb", "create-blocks-from", "rules", f"--start={int(start)}",
+            ["promtool", "tsdb", "create-blocks-from", "rules", f"--start={grid_start}",
              f"--end={int(end)}", f"--url={backfiller.url}", f"--eval-interval={BACKFILL_EVAL}",
              "--output-dir=rule-blocks", str(RULE_FILES[0])],
             directory,
