@@ -33,7 +33,7 @@ from wifimon.snmp.ber import (
     read_header,
 )
 from wifimon.snmp.types import Oid, VarBind
-from wifimon.snmp.varbinds import decode_varbinds, int_tlv, null_varbind
+from wifimon.snmp.varbinds import decode_pdu_body, int_tlv, null_varbind
 
 VERSION_1 = 0
 VERSION_2C = 1
@@ -169,13 +169,5 @@ def _decode_message(data: bytes) -> tuple[int, Response]:
         raise BerError(f"unsupported PDU tag 0x{pdu_tag:02x}")
     if pdu_end != stop:
         raise BerError("trailing bytes after PDU")
-    numbers = []
-    for _ in range(3):
-        pos, field_end = expect(data, pos, pdu_end, TAG_INTEGER)
-        numbers.append(decode_integer(data[pos:field_end]))
-        pos = field_end
-    pos, list_end = expect(data, pos, pdu_end, TAG_SEQUENCE)
-    if list_end != pdu_end:
-        raise BerError("trailing bytes after varbind list")
-    varbinds = decode_varbinds(data, pos, list_end)
-    return pdu_tag, Response(version, community, numbers[0], numbers[1], numbers[2], varbinds)
+    request_id, status, index, varbinds = decode_pdu_body(data, pos, pdu_end)
+    return pdu_tag, Response(version, community, request_id, status, index, varbinds)

@@ -33,7 +33,7 @@ from wifimon.snmp.ber import (
     read_header,
 )
 from wifimon.snmp.types import Oid, VarBind
-from wifimon.snmp.varbinds import decode_varbinds, int_tlv, null_varbind
+from wifimon.snmp.varbinds import decode_pdu_body, int_tlv, null_varbind
 
 VERSION_3 = 3
 USM_SECURITY_MODEL = 3
@@ -315,20 +315,4 @@ def _decode_scoped_pdu(data: bytes, padded: bool) -> ScopedPdu:
         raise BerError(f"unsupported PDU tag 0x{pdu_tag:02x}")
     if pdu_end != stop:
         raise BerError("trailing bytes after PDU")
-    numbers = []
-    for _ in range(3):
-        start, field_end = expect(data, pos, pdu_end, TAG_INTEGER)
-        numbers.append(decode_integer(data[start:field_end]))
-        pos = field_end
-    pos, list_end = expect(data, pos, pdu_end, TAG_SEQUENCE)
-    if list_end != pdu_end:
-        raise BerError("trailing bytes after varbind list")
-    return ScopedPdu(
-        context_engine_id,
-        context_name,
-        pdu_tag,
-        numbers[0],
-        numbers[1],
-        numbers[2],
-        decode_varbinds(data, pos, list_end),
-    )
+    return ScopedPdu(context_engine_id, context_name, pdu_tag, *decode_pdu_body(data, pos, pdu_end))

@@ -11,6 +11,7 @@ from wifimon.snmp.ber import (
     TAG_OBJECT_ID,
     TAG_SEQUENCE,
     BerError,
+    decode_integer,
     decode_oid,
     decode_value,
     encode_integer,
@@ -79,3 +80,17 @@ def decode_varbinds(data: bytes, pos: int, end: int) -> list[VarBind]:
         )
         pos = stop
     return varbinds
+
+
+def decode_pdu_body(data: bytes, pos: int, pdu_end: int) -> tuple[int, int, int, list[VarBind]]:
+    """Request id, the two status fields and the varbinds of the PDU whose
+    content runs from ``pos`` to ``pdu_end``; ``BerError`` if malformed."""
+    numbers = []
+    for _ in range(3):
+        start, field_end = expect(data, pos, pdu_end, TAG_INTEGER)
+        numbers.append(decode_integer(data[start:field_end]))
+        pos = field_end
+    pos, list_end = expect(data, pos, pdu_end, TAG_SEQUENCE)
+    if list_end != pdu_end:
+        raise BerError("trailing bytes after varbind list")
+    return numbers[0], numbers[1], numbers[2], decode_varbinds(data, pos, list_end)
