@@ -18,6 +18,7 @@ from wifimon.profiles.tables import Table
 from wifimon.snmp.pdus import UNPROVEN_SILENT_ROUNDS, RetryBudget, retry_budget
 from wifimon.snmp.types import (
     ErrorReason,
+    Oid,
     SnmpError,
     SnmpTarget,
     SnmpValue,
@@ -27,9 +28,8 @@ from wifimon.snmp.types import (
     WalkRows,
 )
 
-# Tables of one target are walked a few at a time (each table's columns
-# together, one GETBULK chain): real controllers answer concurrent requests,
-# but a flood of them only queues inside the agent.
+# A controller's columns are walked a few at a time: real controllers answer
+# concurrent requests, but a flood of them only queues inside the agent.
 WALKS_IN_FLIGHT_PER_TARGET = 4
 
 
@@ -41,9 +41,11 @@ class PollOutcome:
 
 
 async def _system(transport: Transport, target: SnmpTarget) -> dict[str, SnmpValue]:
-    names = list(SYSTEM_SCALARS)
-    varbinds = await transport.get(target, [SYSTEM_SCALARS[name] for name in names])
-    system = {name: vb.value for name, vb in zip(names, varbinds, strict=True)}
+    return _system_of(await transport.get(target, list(SYSTEM_SCALARS.values())))
+
+
+def _system_of(varbinds: list[VarBind]) -> dict[str, SnmpValue]:
+    system = {name: vb.value for name, vb in zip(SYSTEM_SCALARS, varbinds, strict=True)}
     if all(value.kind.is_exception for value in system.values()):
         raise SnmpError(ErrorReason.NO_SUCH_OBJECT, "the agent has no SNMPv2-MIB system group")
     return system
@@ -70,38 +72,106 @@ async def _fetch_tables(
     columns_together: bool,
 ) -> dict[str, Table]:
     tables = {name: Table(spec) for name, spec in profile.tables.items()}
-    gate = asyncio.Semaphore(WALKS_IN_FLIGHT_PER_TARGET)
+    if columns_together:
+        await _walk_together(transport, target, tables, max_rows)
+    else:
+        await _walk_apart(transport, target, tables, max_rows)
+    for table in tables.values():
+        table.apply_where()
+    return tables
 
-    def add(table: Table, column: str, rows: list[VarBind]) -> None:
-        if isinstance(rows, WalkRows) and rows.cut:
-            table.malformed += 1  # the agent ended this column early: count the gap
-        table.add_column(column, rows)
 
-    async def walk_table(table: Table) -> None:
-        columns = table.spec.columns
-        async with gate:
-            walked = await transport.walk_columns(
-                target, list(columns.values()), max_rows, unordered=table.spec.unordered
+def _add(table: Table, column: str, rows: list[VarBind]) -> None:
+    if isinstance(rows, WalkRows) and rows.cut:
+        table.malformed += 1  # the agent ended this column early: count the gap
+    table.add_column(column, rows)
+
+
+async def _walk_together(
+    transport: Transport, target: SnmpTarget, tables: dict[str, Table], max_rows: int
+) -> None:
+    """Every column of every (ordered) table in one GETBULK chain: an AP's
+    tables have a few rows each, so this is one or two requests for the
+    whole profile."""
+    roots = _ordered_roots(tables)
+    if roots:
+        _fill_ordered(tables, await transport.walk_columns(target, roots, max_rows))
+    await _walk_unordered(transport, target, tables, max_rows)
+
+
+def _ordered_roots(tables: dict[str, Table]) -> list[Oid]:
+    """Each distinct column of the ordered tables once: a column two tables
+    share (the generic profile reads ifTable counters for the uplink and for
+    the radios) is fetched once."""
+    columns = (
+        root
+        for table in tables.values()
+        if not table.spec.unordered
+        for root in table.spec.columns.values()
+    )
+    return list(dict.fromkeys(columns))
+
+
+def _fill_ordered(tables: dict[str, Table], walked: dict[Oid, WalkRows]) -> None:
+    for table in tables.values():
+        if not table.spec.unordered:
+            for column, root in table.spec.columns.items():
+                _add(table, column, walked[root])
+
+
+async def _walk_unordered(
+    transport: Transport, target: SnmpTarget, tables: dict[str, Table], max_rows: int
+) -> None:
+    # An agent that returns a table out of OID order needs a walk's own seen-set.
+    for table in tables.values():
+        if table.spec.unordered and table.spec.columns:
+            columns = table.spec.columns
+            own = await transport.walk_columns(
+                target, list(columns.values()), max_rows, unordered=True
             )
-        for column, root in columns.items():
-            add(table, column, walked[root])
+            for column, root in columns.items():
+                _add(table, column, own[root])
+
+
+async def _fetch_in_one(
+    transport: Transport, target: SnmpTarget, profile: Profile, max_rows: int
+) -> tuple[dict[str, SnmpValue], dict[str, SnmpValue], dict[str, Table]]:
+    """System group, scalars and tables of an AP whose profile is known
+    (from its last poll): the GET rides in the first GETBULK of the walk, so
+    the whole poll is usually one request."""
+    tables = {name: Table(spec) for name, spec in profile.tables.items()}
+    names = list(profile.scalars)
+    oids = [*SYSTEM_SCALARS.values(), *(profile.scalars[name] for name in names)]
+    roots = _ordered_roots(tables)
+    values, walked = await transport.get_and_walk_columns(target, oids, roots, max_rows)
+    system = _system_of(values[: len(SYSTEM_SCALARS)])
+    scalars = {
+        name: vb.value for name, vb in zip(names, values[len(SYSTEM_SCALARS) :], strict=True)
+    }
+    _fill_ordered(tables, walked)
+    await _walk_unordered(transport, target, tables, max_rows)
+    for table in tables.values():
+        table.apply_where()
+    return system, scalars, tables
+
+
+async def _walk_apart(
+    transport: Transport, target: SnmpTarget, tables: dict[str, Table], max_rows: int
+) -> None:
+    """One chain per column, a few in flight: a controller's tables have
+    thousands of rows, and parallel chains keep the poll's wall time short."""
+    gate = asyncio.Semaphore(WALKS_IN_FLIGHT_PER_TARGET)
 
     async def walk_column(table: Table, column: str) -> None:
         async with gate:
             root = table.spec.columns[column]
             rows = await transport.walk(target, root, max_rows, unordered=table.spec.unordered)
-        add(table, column, rows)
+        _add(table, column, rows)
 
     async with asyncio.TaskGroup() as group:
         for table in tables.values():
-            if columns_together and table.spec.columns:
-                group.create_task(walk_table(table))
-            elif not columns_together:
-                for column in table.spec.columns:
-                    group.create_task(walk_column(table, column))
-    for table in tables.values():
-        table.apply_where()
-    return tables
+            for column in table.spec.columns:
+                group.create_task(walk_column(table, column))
 
 
 async def poll_target(
@@ -114,6 +184,7 @@ async def poll_target(
     presumed_alive: bool = False,
     first_poll: bool = False,
     columns_together: bool = True,
+    expected_profile: Profile | None = None,
 ) -> PollOutcome:
     """Fetch and observe one target. Raises ``SnmpError`` on failure.
 
@@ -124,15 +195,25 @@ async def poll_target(
     silence only once, when it dies. On a ``first_poll`` the presumption
     lasts ``UNPROVEN_SILENT_ROUNDS`` rounds until the target first answers.
 
-    ``columns_together`` walks each table's columns in one GETBULK chain:
-    fewest requests and decoded values for an AP's tables of a few rows.
-    A controller's tables have thousands of rows: there one chain per
-    column, several in flight, keeps the poll's wall time short.
+    ``columns_together`` walks every column of the profile in one GETBULK
+    chain: fewest requests and decoded values for an AP's tables of a few
+    rows. A controller's tables have thousands of rows: there one chain per
+    column, several in flight, keeps the poll's wall time short. With
+    ``columns_together`` and a known profile (``wanted_profile``, or
+    ``expected_profile``: the one its last poll chose) the system group
+    and scalars ride in the walk's first request; should the agent now
+    choose another profile, that one's data is fetched after it.
     """
     unproven = UNPROVEN_SILENT_ROUNDS if first_poll else None
     with retry_budget(RetryBudget(target.name, presumed_alive, unproven_rounds_allowed=unproven)):
         return await _poll(
-            transport, target, registry, wanted_profile, max_rows, columns_together=columns_together
+            transport,
+            target,
+            registry,
+            wanted_profile,
+            max_rows,
+            columns_together=columns_together,
+            expected_profile=expected_profile,
         )
 
 
@@ -144,10 +225,19 @@ async def _poll(
     max_rows: int,
     *,
     columns_together: bool,
+    expected_profile: Profile | None,
 ) -> PollOutcome:
-    system = await _system(transport, target)
-    profile = choose_profile(registry, wanted_profile, system)
-    scalars: dict[str, SnmpValue] = {}
+    guess = expected_profile if wanted_profile == "auto" else registry.get(wanted_profile)
+    if columns_together and guess is not None:
+        system, scalars, tables = await _fetch_in_one(transport, target, guess, max_rows)
+        profile = choose_profile(registry, wanted_profile, system)
+        if profile is guess:
+            return _outcome(profile, system, scalars, tables)
+        # Another profile claims the agent now (e.g. new firmware): fetch its needs.
+    else:
+        system = await _system(transport, target)
+        profile = choose_profile(registry, wanted_profile, system)
+    scalars = {}
     if profile.scalars:
         names = list(profile.scalars)
         varbinds = await transport.get(target, [profile.scalars[name] for name in names])
@@ -156,5 +246,14 @@ async def _poll(
         tables = await _fetch_tables(transport, target, profile, max_rows, columns_together)
     except* SnmpError as group:
         raise group.exceptions[0] from None
+    return _outcome(profile, system, scalars, tables)
+
+
+def _outcome(
+    profile: Profile,
+    system: dict[str, SnmpValue],
+    scalars: dict[str, SnmpValue],
+    tables: dict[str, Table],
+) -> PollOutcome:
     data = PollData(scalars=scalars, system=system, tables=tables)
     return PollOutcome(profile, observe(profile, data), system)

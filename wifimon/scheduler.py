@@ -21,14 +21,15 @@ from wifimon.counters import CounterReconciler
 from wifimon.normalise import KnownAp, Normaliser, TargetRole
 from wifimon.poller import PollOutcome, poll_target
 from wifimon.profiles.registry import ProfileRegistry
+from wifimon.profiles.schema import Profile
 from wifimon.snapshot import Sample, TargetSnapshot
 from wifimon.snmp.types import ErrorReason, SnmpError, SnmpTarget, Transport
 
 log = logging.getLogger("wifimon.scheduler")
 
-# Targets polled at once (see PollRound.__init__): with up to 4 walks each
-# (poller.WALKS_IN_FLIGHT_PER_TARGET) enough to keep the transport's default
-# 256 PDUs in flight busy.
+# Targets polled at once (see PollRound.__init__): an AP has one request in
+# flight, a controller up to poller.WALKS_IN_FLIGHT_PER_TARGET, so this keeps
+# the transport's default 256 PDUs in flight busy.
 TARGETS_IN_FLIGHT = 256
 
 
@@ -54,6 +55,7 @@ class TargetHealth:
     missing_values: int = 0
     last_success: float = 0.0
     duration: float = 0.0
+    profile: Profile | None = None  # chosen by the last successful poll
 
 
 @dataclass
@@ -139,6 +141,7 @@ class PollRound:
                     presumed_alive=health.up is not False,  # not known to be down
                     first_poll=health.up is None,
                     columns_together=not target.role.controller,
+                    expected_profile=health.profile,
                 )
         except TimeoutError:
             reason = ErrorReason.TIMEOUT
@@ -182,6 +185,7 @@ class PollRound:
             log.info("target back up", extra={"target": name})
         health.up = True
         health.last_success = now
+        health.profile = outcome.profile
         health.missing_values += outcome.observation.missing
 
     def forget_targets(self, names: set[str]) -> None:

@@ -116,3 +116,66 @@ def test_columns_walked_together_equal_walks_alone(
     assert len(alone[(*SYS_OR_ENTRY, 2)]) >= 5
     assert alone[(*IF_ENTRY, 99)] == []
     assert requests_together < requests_alone
+
+
+# sysDescr.0, sysObjectID.0, sysName.0, sysContact.0, one the agent lacks
+# (system.99.0: its GETNEXT finds sysORTable) and sysServices.0
+SCALARS: list[Oid] = [
+    parse_oid("1.3.6.1.2.1.1.1.0"),
+    parse_oid("1.3.6.1.2.1.1.2.0"),
+    parse_oid("1.3.6.1.2.1.1.5.0"),
+    parse_oid("1.3.6.1.2.1.1.4.0"),
+    parse_oid("1.3.6.1.2.1.1.99.0"),
+    parse_oid("1.3.6.1.2.1.1.7.0"),
+]
+
+
+async def get_and_walk_both(
+    transport: FastTransport | PysnmpTransport, target: SnmpTarget
+) -> tuple[tuple[list[object], dict[Oid, list[object]], int], ...]:
+    try:
+        await transport.get(target, SCALARS[:1])  # SNMPv3 discovery, out of the counts
+        ways = []
+        for shared in (False, True):
+            before = transport.stats.requests
+            if shared:
+                got, walked = await transport.get_and_walk_columns(target, SCALARS, ROOTS, 100_000)
+            else:
+                got = await transport.get(target, SCALARS)
+                walked = await transport.walk_columns(target, ROOTS, 100_000)
+            values: list[object] = [(vb.oid, vb.value.kind.is_exception or vb.value) for vb in got]
+            rows = {root: comparable(root, found) for root, found in walked.items()}
+            ways.append((values, rows, transport.stats.requests - before))
+    finally:
+        await transport.close()
+    return tuple(ways)
+
+
+@pytest.mark.parametrize(
+    ("transport_class", "version"),
+    [
+        (FastTransport, "v2c"),
+        (FastTransport, "v3"),
+        (PysnmpTransport, "v2c"),
+        (PysnmpTransport, "v3"),
+    ],
+    ids=["fast-v2c", "fast-v3", "pysnmp-v2c", "pysnmp-v3"],
+)
+def test_a_get_riding_in_the_first_getbulk_equals_a_get_then_the_walk(
+    agent: tuple[str, int],
+    transport_class: type[FastTransport] | type[PysnmpTransport],
+    version: str,
+) -> None:
+    """snmpd answers the scalars as GETBULK non-repeaters exactly as a GET
+    (a missing one as an exception), the columns as before, one request fewer."""
+    host, port = agent
+    target = SnmpTarget("snmpd", host, port, CREDENTIALS[version], 2.0, 2, max_repetitions=25)
+    (values, rows, plain_requests), (got, together, requests) = asyncio.run(
+        get_and_walk_both(transport_class(), target)
+    )
+    assert got == values
+    assert together == rows
+    assert values[4] == (SCALARS[4], True)  # the missing scalar
+    assert values[0][1] is not True  # sysDescr.0
+    assert values[2][1] is not True  # sysName.0
+    assert requests == plain_requests - 1

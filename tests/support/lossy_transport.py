@@ -62,13 +62,15 @@ class _Agent:
     def get(self, oids: Sequence[Oid]) -> Reply:
         return Reply([self.by_oid.get(oid, VarBind(oid, NO_SUCH_OBJECT)) for oid in oids])
 
-    def bulk(self, cursors: Sequence[Oid], wanted: int) -> Reply:
+    def bulk(self, cursors: Sequence[Oid], wanted: int, leading: Sequence[Oid] = ()) -> Reply:
+        # Non-repeaters: one GETNEXT each, first in the reply.
+        nexts = [self._successors(oid, 1, pad=True)[0] for oid in leading]
         if len(cursors) == 1:
-            return Reply(self._successors(cursors[0], wanted, pad=False))
+            return Reply([*nexts, *self._successors(cursors[0], wanted, pad=False)])
         # RFC 3416 4.2.3: repetition r holds the next OID of every cursor,
         # varbind i of repetition r at r * n + i.
         columns = [self._successors(cursor, wanted, pad=True) for cursor in cursors]
-        return Reply([column[r] for r in range(wanted) for column in columns])
+        return Reply([*nexts, *[column[r] for r in range(wanted) for column in columns]])
 
     def _successors(self, cursor: Oid, wanted: int, *, pad: bool) -> list[VarBind]:
         start = bisect.bisect_right(self.oids, cursor)
@@ -110,6 +112,11 @@ class LossyTransport(RequestLogic):
     ) -> dict[Oid, WalkRows]:
         return await super().walk_columns(target, roots, max_rows, unordered=unordered)
 
+    async def get_and_walk_columns(
+        self, target: SnmpTarget, oids: Sequence[Oid], roots: Sequence[Oid], max_rows: int
+    ) -> tuple[list[VarBind], dict[Oid, WalkRows]]:
+        return await super().get_and_walk_columns(target, oids, roots, max_rows)
+
     async def close(self) -> None:
         pass
 
@@ -117,9 +124,11 @@ class LossyTransport(RequestLogic):
         agent = await self._round(target)
         return agent.get(oids)
 
-    async def _walk_pdu(self, target: SnmpTarget, cursors: Sequence[Oid], wanted: int) -> Reply:
+    async def _walk_pdu(
+        self, target: SnmpTarget, cursors: Sequence[Oid], wanted: int, leading: Sequence[Oid] = ()
+    ) -> Reply:
         agent = await self._round(target)
-        return agent.bulk(cursors, 1 if target.credentials.version == "1" else wanted)
+        return agent.bulk(cursors, 1 if target.credentials.version == "1" else wanted, leading)
 
     async def _round(self, target: SnmpTarget) -> _Agent:
         """The target's own attempts at one PDU, as a real transport makes them."""

@@ -6,7 +6,9 @@ poller uses it instead of one walk per column. These tests hold it to
 ``walk_subtree`` column by column: over every golden device recording, and
 with Hypothesis over random ragged tables served by agents with quirks
 (exception values, a column going backwards or repeating, tooBig, replies
-cut short), and under datagram loss with the retry budget.
+cut short), and under datagram loss with the retry budget. A GET riding
+as non-repeaters in the first GETBULK (``get_and_walk_columns``) is held
+to a GET followed by the walk in the same way.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from hypothesis import strategies as st
 from tests.devices.golden import Case, discover
 from tests.support.faulty_agents import load_agent
 from tests.support.lossy_transport import LossyTransport
+from wifimon.poller import PollOutcome, poll_target
 from wifimon.profiles.registry import default_registry
+from wifimon.profiles.schema import Profile
 from wifimon.snmp.pdus import TOO_BIG, RequestLogic, RetryBudget, retry_budget
 from wifimon.snmp.recorded import RecordedTransport
 from wifimon.snmp.snmprec import load_snmprec
@@ -162,9 +166,16 @@ class ScriptedAgent:
             return VarBind(oid, END_OF_MIB_VIEW)
         return self.varbinds[position]
 
-    def bulk(self, cursors: Sequence[Oid], wanted: int) -> Reply:
-        if self.too_big_above is not None and wanted * len(cursors) > self.too_big_above:
+    def get(self, oids: Sequence[Oid]) -> Reply:
+        found = {varbind.oid: varbind for varbind in self.varbinds}
+        missing = SnmpValue(ValueKind.NO_SUCH_OBJECT, None)
+        return Reply([found.get(oid, VarBind(oid, missing)) for oid in oids])
+
+    def bulk(self, cursors: Sequence[Oid], wanted: int, leading: Sequence[Oid] = ()) -> Reply:
+        size = len(leading) + wanted * len(cursors)
+        if self.too_big_above is not None and size > self.too_big_above:
             return Reply([], TOO_BIG, 0)
+        nexts = [self.next_after(oid) for oid in leading]  # non-repeaters: one GETNEXT each
         columns = []
         for cursor in cursors:
             chain, oid = [], cursor
@@ -173,7 +184,7 @@ class ScriptedAgent:
                 chain.append(varbind)
                 oid = varbind.oid
             columns.append(chain)
-        varbinds = [column[r] for r in range(wanted) for column in columns]
+        varbinds = [*nexts, *(column[r] for r in range(wanted) for column in columns)]
         cap = self.reply_cap
         return Reply(varbinds if cap is None else varbinds[:cap])
 
@@ -190,9 +201,15 @@ class ScriptedTransport(RequestLogic):
         super().__init__()
         self.agent = agent
 
-    async def _walk_pdu(self, target: SnmpTarget, cursors: Sequence[Oid], wanted: int) -> Reply:
+    async def _get_pdu(self, target: SnmpTarget, oids: Sequence[Oid]) -> Reply:
         self.stats.requests += 1
-        return self.agent.bulk(cursors, wanted)
+        return self.agent.get(oids)
+
+    async def _walk_pdu(
+        self, target: SnmpTarget, cursors: Sequence[Oid], wanted: int, leading: Sequence[Oid] = ()
+    ) -> Reply:
+        self.stats.requests += 1
+        return self.agent.bulk(cursors, wanted, leading)
 
 
 VALUE_KINDS = st.sampled_from(
@@ -323,3 +340,115 @@ def test_a_column_that_got_ahead_in_short_replies_stops_at_max_rows() -> None:
 
     expected, walked = asyncio.run(both())
     assert walked == expected == {roots[0]: (varbinds[:3], True), roots[1]: (varbinds[10:13], True)}
+
+
+# --- a GET riding in the walk's first GETBULK (get_and_walk_columns) ---------
+
+SYSTEM_GROUP: Oid = (1, 3, 6, 1, 2, 1, 1)
+
+
+@st.composite
+def scalar_instances(draw: st.DrawFn) -> tuple[list[VarBind], list[Oid]]:
+    """Scalars an agent may have (varbinds to add to it) and the .0
+    instances to GET: some present, some absent, some absent with a
+    neighbour right after them, in any order."""
+    present = draw(st.lists(st.integers(1, 9), max_size=5, unique=True))
+    served = [
+        VarBind((*SYSTEM_GROUP, k, 0), SnmpValue(ValueKind.INTEGER, 100 + k)) for k in present
+    ]
+    if draw(st.booleans()):  # an object right after an absent instance: x.0.1
+        served.append(VarBind((*SYSTEM_GROUP, 10, 0, 1), SnmpValue(ValueKind.INTEGER, 1)))
+    asked = draw(st.lists(st.integers(1, 11), min_size=1, max_size=7, unique=True))
+    return served, [(*SYSTEM_GROUP, k, 0) for k in asked]
+
+
+def as_get_says(varbinds: list[VarBind]) -> list[VarBind]:
+    # GETNEXT cannot tell noSuchInstance from noSuchObject (Transport says so).
+    missing = SnmpValue(ValueKind.NO_SUCH_OBJECT, None)
+    return [VarBind(vb.oid, missing) if vb.value.kind.is_exception else vb for vb in varbinds]
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    scripted=scripted_agents(),
+    scalars=scalar_instances(),
+    max_repetitions=st.integers(1, 30),
+    max_rows=st.integers(0, 45),
+)
+def test_a_get_riding_in_the_first_getbulk_equals_a_get_then_the_walk(
+    scripted: tuple[ScriptedAgent, list[Oid]],
+    scalars: tuple[list[VarBind], list[Oid]],
+    max_repetitions: int,
+    max_rows: int,
+) -> None:
+    quirky, roots = scripted
+    served, asked = scalars
+    agent = ScriptedAgent(
+        [v for v in quirky.varbinds if v.oid[: len(SYSTEM_GROUP)] != SYSTEM_GROUP] + served,
+        quirky.successor,
+        quirky.too_big_above,
+        quirky.reply_cap,
+    )
+    polled = target("2c", max_repetitions)
+
+    async def both() -> tuple[tuple[list[VarBind], Walked, int], tuple[list[VarBind], Walked, int]]:
+        plain_way = ScriptedTransport(agent)
+        values = await plain_way.get_oids(polled, asked)
+        walked = await plain_way.walk_columns(polled, roots, max_rows)
+        one_way = ScriptedTransport(agent)
+        got, together = await one_way.get_and_walk_columns(polled, asked, roots, max_rows)
+        return (
+            (as_get_says(values), plain(walked), plain_way.stats.requests),
+            (got, plain(together), one_way.stats.requests),
+        )
+
+    (values, walked, plain_requests), (got, together, requests) = asyncio.run(both())
+    assert got == values
+    assert together == walked
+    well_behaved = agent.too_big_above is None and agent.reply_cap is None
+    if well_behaved and max_rows > 0 and not agent.successor:
+        assert requests == plain_requests - 1  # the GET cost nothing extra
+    else:
+        assert requests <= plain_requests + 1  # at worst the first GETBULK is wasted
+
+
+def test_snmpv1_and_instances_not_ending_in_zero_are_fetched_the_plain_way() -> None:
+    roots = [(*TABLE, 1)]
+    row = VarBind((*TABLE, 1, 1), SnmpValue(ValueKind.INTEGER, 1))
+    name = VarBind((*SYSTEM_GROUP, 5, 0), SnmpValue(ValueKind.INTEGER, 5))
+    odd = VarBind((*SYSTEM_GROUP, 9, 1), SnmpValue(ValueKind.INTEGER, 9))
+    agent = ScriptedAgent([row, name, odd], {})
+    for polled, wanted in [(target("1"), [name]), (target("2c"), [name, odd])]:
+        transport = ScriptedTransport(agent)
+        asked = [varbind.oid for varbind in wanted]
+        got, walked = asyncio.run(transport.get_and_walk_columns(polled, asked, roots, 10))
+        assert got == wanted
+        assert plain(walked) == {roots[0]: ([row], False)}
+        assert transport.stats.requests == 2  # a GET, then the walk (two rows seen)
+
+
+def test_a_generic_ap_costs_one_request_once_its_profile_and_rows_are_known() -> None:
+    """First poll: a GET of the system group, then GETBULKs for every
+    column of the profile together (5 interfaces: the usual 5 repetitions
+    do not yet see the columns end). From the second poll on, the GET rides
+    in the first GETBULK, which asks for the 5 rows it found last time plus
+    one, so the whole poll is one request. Same observation every way; a
+    wrong guess (the agent now claims another profile) still observes with
+    the right one."""
+    (case,) = [case for case in CASES if case.name == "generic-linux-ap"]
+    agent = target(max_repetitions=25)
+    transport = LossyTransport({"agent": recording(case)})
+
+    async def poll(expected: Profile | None) -> tuple[PollOutcome, int]:
+        before = transport.stats.requests
+        outcome = await poll_target(transport, agent, REGISTRY, "auto", expected_profile=expected)
+        return outcome, transport.stats.requests - before
+
+    first, first_requests = asyncio.run(poll(None))
+    again, again_requests = asyncio.run(poll(first.profile))
+    wrong, wrong_requests = asyncio.run(poll(REGISTRY.get("ubiquiti-unifi")))
+    assert first.profile.name == "generic"
+    assert (first_requests, again_requests) == (3, 1)
+    assert again.observation == first.observation == wrong.observation
+    assert wrong.profile is first.profile
+    assert wrong_requests >= 2

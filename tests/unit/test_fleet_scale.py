@@ -29,6 +29,7 @@ from wifimon.snmp.types import (
     SnmpTarget,
     TransportStats,
     VarBind,
+    WalkRows,
 )
 from wifimon_exporters.exposition import render
 
@@ -92,6 +93,12 @@ class _GatedTransport:
         await self.gate.wait()
         self.waiting -= 1
         raise SnmpError(ErrorReason.TIMEOUT, "no agent here")
+
+    async def get_and_walk_columns(
+        self, target: SnmpTarget, oids: Sequence[Oid], roots: Sequence[Oid], max_rows: int
+    ) -> tuple[list[VarBind], dict[Oid, WalkRows]]:
+        # The profile is known ("generic"): the system group rides in the walk.
+        return await self.get(target, oids), {}
 
     async def walk(
         self, target: SnmpTarget, root: Oid, max_rows: int = 100_000, *, unordered: bool = False

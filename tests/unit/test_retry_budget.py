@@ -164,7 +164,10 @@ def test_a_target_that_dies_mid_poll_is_down_after_the_silent_rounds() -> None:
 
     async def poll() -> ErrorReason:
         with pytest.raises(SnmpError) as failure:
-            await poll_target(transport, snmp_target("wlc"), REGISTRY, "auto")
+            # As the scheduler polls a controller: its columns walked apart
+            await poll_target(
+                transport, snmp_target("wlc"), REGISTRY, "auto", columns_together=False
+            )
         return failure.value.reason
 
     assert asyncio.run(poll()) is ErrorReason.TIMEOUT
@@ -221,15 +224,22 @@ def test_a_first_poll_that_answered_once_gets_the_full_silent_rounds() -> None:
 
     async def poll() -> None:
         with pytest.raises(SnmpError):
-            await poll_target(transport, snmp_target("wlc"), REGISTRY, "auto", first_poll=True)
+            await poll_target(
+                transport,
+                snmp_target("wlc"),
+                REGISTRY,
+                "auto",
+                first_poll=True,
+                columns_together=False,  # a controller's columns walked apart
+            )
 
     asyncio.run(poll())
     assert transport.pdus_by_target["wlc"] - MID_POLL >= SILENT_ROUNDS_BEFORE_DOWN * ATTEMPTS
 
 
-def test_a_direct_ap_walks_each_table_in_one_chain_a_controller_column_by_column() -> None:
+def test_a_direct_ap_walks_its_columns_in_one_chain_a_controller_column_by_column() -> None:
     """Same agent, same values: as a directly polled AP (tables of a few rows)
-    its columns go together, fewest requests; as a controller (thousands of
+    every column of its profile goes in one chain, fewest requests; as a controller (thousands of
     rows) one chain per column keeps the wall time short. The scheduler
     chooses by the target's role."""
     controller = LossyTransport({"wlc": HEALTHY})

@@ -188,6 +188,13 @@ class FastTransport(RequestLogic):
             return await self._delegate().walk_columns(target, roots, max_rows, unordered=unordered)
         return await super().walk_columns(target, roots, max_rows, unordered=unordered)
 
+    async def get_and_walk_columns(
+        self, target: SnmpTarget, oids: Sequence[Oid], roots: Sequence[Oid], max_rows: int
+    ) -> tuple[list[VarBind], dict[Oid, WalkRows]]:
+        if _delegated(target.credentials):
+            return await self._delegate().get_and_walk_columns(target, oids, roots, max_rows)
+        return await super().get_and_walk_columns(target, oids, roots, max_rows)
+
     async def close(self) -> None:
         waiters: list[_Waiter | _V3Waiter] = [*self._pending.values(), *self._v3_pending.values()]
         for waiter in waiters:
@@ -221,9 +228,12 @@ class FastTransport(RequestLogic):
             target, lambda request_id: encode_get(version, community, request_id, oids)
         )
 
-    async def _walk_pdu(self, target: SnmpTarget, cursors: Sequence[Oid], wanted: int) -> Reply:
+    async def _walk_pdu(
+        self, target: SnmpTarget, cursors: Sequence[Oid], wanted: int, leading: Sequence[Oid] = ()
+    ) -> Reply:
+        oids = [*leading, *cursors] if leading else cursors
         if target.credentials.version == "3":
-            pdu = PduRequest(TAG_GET_BULK_REQUEST, cursors, 0, wanted)
+            pdu = PduRequest(TAG_GET_BULK_REQUEST, oids, len(leading), wanted)
             return await self._v3_exchange(target, pdu)
         version, community = _wire_credentials(target)
         if version == VERSION_1:  # SNMPv1 has no GETBULK
@@ -231,7 +241,8 @@ class FastTransport(RequestLogic):
                 target, lambda request_id: encode_getnext(version, community, request_id, cursors)
             )
         return await self._exchange(
-            target, lambda request_id: encode_getbulk(community, request_id, 0, wanted, cursors)
+            target,
+            lambda request_id: encode_getbulk(community, request_id, len(leading), wanted, oids),
         )
 
     # -- the wire ----------------------------------------------------------

@@ -5,7 +5,8 @@ A transport only says how one request PDU is exchanged (``_get_pdu``,
 GETs split into chunks, tooBig halving, SNMPv1's noSuchName, and walks that
 stop at the end of the subtree, at an OID going backwards or repeating
 (counted as ``cut``) or at the row limit; a table's columns are walked
-together, one GETBULK chain carrying every open column (``walk_columns``).
+together, one GETBULK chain carrying every open column (``walk_columns``),
+whose first request may also carry a GET of scalars (``get_and_walk_columns``).
 One copy, so the pysnmp and the lean transports cannot drift apart.
 
 It also spends the target's ``RetryBudget`` (see there): under datagram loss
@@ -67,6 +68,10 @@ UNPROVEN_SILENT_ROUNDS = 2
 # The most varbinds one GETBULK of a table's columns asks for: the
 # repetitions per request are this divided by the columns still open.
 COLUMN_VARBINDS_PER_REPLY = 60
+# A chain's first GETBULK may ask for more when the rows it will find are
+# known from the last poll of the same target: the reply then ends every
+# column at once (e.g. 12 columns x 7 = 84 varbinds, about 2 kB).
+LEARNED_VARBINDS_PER_REPLY = 150
 
 WALK_END = "end"  # the subtree or the MIB view ended: the walk is complete
 WALK_CUT = "cut"  # the agent went backwards or looped: the walk stopped early
@@ -250,13 +255,20 @@ class RequestLogic:
         self._max_get_varbinds = max_get_varbinds
         self._receive_buffer_bytes = receive_buffer_bytes
         self._slots = asyncio.Semaphore(concurrency)
+        # Rows the last chain of the same columns at the same target found:
+        # (target name, first root, columns) -> rows. See _first_repetitions.
+        self._chain_rows: dict[tuple[str, Oid, int], int] = {}
 
     async def _get_pdu(self, target: SnmpTarget, oids: Sequence[Oid]) -> Reply:
         raise NotImplementedError
 
-    async def _walk_pdu(self, target: SnmpTarget, cursors: Sequence[Oid], wanted: int) -> Reply:
+    async def _walk_pdu(
+        self, target: SnmpTarget, cursors: Sequence[Oid], wanted: int, leading: Sequence[Oid] = ()
+    ) -> Reply:
         """GETNEXT of ``cursors`` for SNMPv1, GETBULK of ``wanted``
-        repetitions of them otherwise (varbind i of repetition r at r*n+i)."""
+        repetitions of them otherwise (varbind i of repetition r at r*n+i),
+        after ``leading`` as non-repeaters (one GETNEXT each, their answers
+        first; only ever given for SNMPv2c and v3)."""
         raise NotImplementedError
 
     async def _persevering(self, target: SnmpTarget, send: Callable[[], Awaitable[Reply]]) -> Reply:
@@ -353,11 +365,74 @@ class RequestLogic:
                 for root in roots
             }
         walk = _ColumnWalk(roots, max_rows)
+        await self._walk_open_columns(target, walk, max(1, target.max_repetitions))
+        self._remember_rows(target, roots, walk)
+        return walk.rows
+
+    async def get_and_walk_columns(
+        self, target: SnmpTarget, oids: Sequence[Oid], roots: Sequence[Oid], max_rows: int
+    ) -> tuple[list[VarBind], dict[Oid, WalkRows]]:
+        """``get_oids(oids)`` and ``walk_columns(roots)`` with the first
+        request shared: a GETBULK whose non-repeaters are the scalars'
+        parents (GETNEXT of sysName finds sysName.0), so a directly polled
+        AP costs one request instead of two. Only for SNMPv2c/v3 and
+        scalar instances ending in .0 (nothing can sit between x and x.0);
+        anything unusual in that first reply (an error status, a reply cut
+        short) and it is done the plain way instead. A GETNEXT that finds
+        another object than the instance reads as noSuchObject."""
+        walk = _ColumnWalk(roots, max_rows)
+        if not (shares_first_request(target, oids) and walk.open):
+            return await self.get_oids(target, oids), await self.walk_columns(
+                target, roots, max_rows
+            )
         repetitions = max(1, target.max_repetitions)
+        batch = list(walk.open)
+        wanted = min(self._first_repetitions(target, batch), walk.remaining(batch))
+        cursors = [walk.cursors[root] for root in batch]
+        parents = [oid[:-1] for oid in oids]
+        response = await self._persevering(
+            target, partial(self._walk_pdu, target, cursors, wanted, parents)
+        )
+        varbinds, count = response.varbinds, len(oids)
+        if response.error_status or len(varbinds) <= count:
+            return await self.get_oids(target, oids), await self.walk_columns(
+                target, roots, max_rows
+            )
+        values = [_as_got(o, v) for o, v in zip(oids, varbinds[:count], strict=True)]
+        walk.advance(batch, varbinds[count:])
+        await self._walk_open_columns(target, walk, repetitions, first=False)
+        self._remember_rows(target, roots, walk)
+        return values, walk.rows
+
+    def _first_repetitions(self, target: SnmpTarget, roots: Sequence[Oid]) -> int:
+        """Repetitions of a chain's first GETBULK: what fits the usual reply,
+        or, when the same chain found ``rows`` last time, ``rows + 1`` (every
+        column and its end in one reply: an AP with 6 interfaces is then one
+        request, not two) within ``target.max_repetitions`` and
+        LEARNED_VARBINDS_PER_REPLY."""
+        usual = column_repetitions(max(1, target.max_repetitions), len(roots))
+        rows = self._chain_rows.get((target.name, roots[0], len(roots)))
+        if rows is None:
+            return usual
+        learned = min(rows + 1, max(1, target.max_repetitions))
+        return usual if learned * len(roots) > LEARNED_VARBINDS_PER_REPLY else learned
+
+    def _remember_rows(self, target: SnmpTarget, roots: Sequence[Oid], walk: _ColumnWalk) -> None:
+        if roots:
+            rows = max(len(rows) for rows in walk.rows.values())
+            self._chain_rows[(target.name, roots[0], len(roots))] = rows
+
+    async def _walk_open_columns(
+        self, target: SnmpTarget, walk: _ColumnWalk, repetitions: int, *, first: bool = True
+    ) -> None:
         width = len(walk.open)
         while walk.open:
             batch = walk.open[:width]
-            wanted = min(column_repetitions(repetitions, len(batch)), walk.remaining(batch))
+            if first:
+                wanted = min(self._first_repetitions(target, batch), walk.remaining(batch))
+                first = False
+            else:
+                wanted = min(column_repetitions(repetitions, len(batch)), walk.remaining(batch))
             cursors = [walk.cursors[root] for root in batch]
             response = await self._persevering(
                 target, partial(self._walk_pdu, target, cursors, wanted)
@@ -375,7 +450,21 @@ class RequestLogic:
             if status:
                 raise error_for_status(status, response.error_index, where(target))
             walk.advance(batch, response.varbinds)
-        return walk.rows
+
+
+def shares_first_request(target: SnmpTarget, oids: Sequence[Oid]) -> bool:
+    """Whether a GET of ``oids`` can ride as GETNEXT non-repeaters of a
+    GETBULK (``RequestLogic.get_and_walk_columns``)."""
+    if target.credentials.version == "1" or not oids:
+        return False
+    return all(len(oid) >= 2 and oid[-1] == 0 for oid in oids)
+
+
+def _as_got(oid: Oid, varbind: VarBind) -> VarBind:
+    """What a GET of ``oid`` says, from a GETNEXT of its parent."""
+    if varbind.oid == oid and not varbind.value.kind.is_exception:
+        return varbind
+    return VarBind(oid, SnmpValue(ValueKind.NO_SUCH_OBJECT, None))
 
 
 def column_repetitions(repetitions: int, columns: int) -> int:

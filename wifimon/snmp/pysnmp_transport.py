@@ -222,6 +222,7 @@ class _Request:
     pdu: Literal["get", "next", "bulk"]
     oids: Sequence[Oid]
     max_repetitions: int = 0
+    non_repeaters: int = 0  # GETBULK: the first this many of ``oids`` get one GETNEXT each
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,7 +413,9 @@ class _Engine:
         elif request.pdu == "next":
             self.next_generator.send_varbinds(*head, varbinds, on_reply)
         else:
-            self.bulk_generator.send_varbinds(*head, 0, request.max_repetitions, varbinds, on_reply)
+            self.bulk_generator.send_varbinds(
+                *head, request.non_repeaters, request.max_repetitions, varbinds, on_reply
+            )
 
     def close(self) -> None:
         for future in self.pending:
@@ -467,10 +470,13 @@ class PysnmpTransport(RequestLogic):
     async def _get_pdu(self, target: SnmpTarget, oids: Sequence[Oid]) -> _Response:
         return await self._exchange(target, _Request("get", oids))
 
-    async def _walk_pdu(self, target: SnmpTarget, cursors: Sequence[Oid], wanted: int) -> _Response:
+    async def _walk_pdu(
+        self, target: SnmpTarget, cursors: Sequence[Oid], wanted: int, leading: Sequence[Oid] = ()
+    ) -> _Response:
         if target.credentials.version == "1":  # SNMPv1 has no GETBULK
             return await self._exchange(target, _Request("next", cursors))
-        return await self._exchange(target, _Request("bulk", cursors, wanted))
+        oids = [*leading, *cursors]
+        return await self._exchange(target, _Request("bulk", oids, wanted, len(leading)))
 
     async def _exchange(self, target: SnmpTarget, request: _Request) -> _Response:
         engine = self._engine_of.get(_route_key(target)) or await self._engine_for(target)

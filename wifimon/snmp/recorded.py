@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from typing import NoReturn
 
-from wifimon.snmp.pdus import column_repetitions
+from wifimon.snmp.pdus import column_repetitions, shares_first_request
 from wifimon.snmp.types import (
     ErrorReason,
     Oid,
@@ -145,6 +145,19 @@ class RecordedTransport:
         else:
             self.stats.requests += _column_walk_pdus(target, lengths, max_rows)
         return columns
+
+    async def get_and_walk_columns(
+        self, target: SnmpTarget, oids: Sequence[Oid], roots: Sequence[Oid], max_rows: int
+    ) -> tuple[list[VarBind], dict[Oid, WalkRows]]:
+        """``get`` then ``walk_columns``; when ``RequestLogic`` would send the
+        GET inside the first GETBULK, its PDUs are not counted."""
+        before = self.stats.requests
+        values = await self.get(target, oids)
+        get_pdus = self.stats.requests - before
+        walked = await self.walk_columns(target, roots, max_rows)
+        if shares_first_request(target, oids) and roots and max_rows > 0:
+            self.stats.requests -= get_pdus
+        return values, walked
 
     async def close(self) -> None:
         self.closed = True

@@ -177,7 +177,10 @@ class Transport(Protocol):
     seen before ends the walk; the rows come back in OID order.
     ``walk_columns`` walks several subtrees (a table's columns) together,
     each with ``walk``'s semantics and ``max_rows``, and returns their rows
-    per root, in the order of ``roots``.
+    per root, in the order of ``roots``. ``get_and_walk_columns`` is
+    ``get(oids)`` then ``walk_columns(roots)`` (ordered), in fewer requests
+    where the protocol allows (a missing scalar may then read noSuchObject
+    where a GET would say noSuchInstance).
     """
 
     stats: TransportStats
@@ -191,5 +194,9 @@ class Transport(Protocol):
     async def walk_columns(
         self, target: SnmpTarget, roots: Sequence[Oid], max_rows: int, *, unordered: bool = False
     ) -> dict[Oid, WalkRows]: ...
+
+    async def get_and_walk_columns(
+        self, target: SnmpTarget, oids: Sequence[Oid], roots: Sequence[Oid], max_rows: int
+    ) -> tuple[list[VarBind], dict[Oid, WalkRows]]: ...
 
     async def close(self) -> None: ...

@@ -74,6 +74,16 @@ class DiagnosingTransport:
         self._worked.add(_key(target))
         return columns
 
+    async def get_and_walk_columns(
+        self, target: SnmpTarget, oids: Sequence[Oid], roots: Sequence[Oid], max_rows: int
+    ) -> tuple[list[VarBind], dict[Oid, WalkRows]]:
+        try:
+            found = await self.inner.get_and_walk_columns(target, oids, roots, max_rows)
+        except SnmpError as error:
+            raise await self._diagnose(target, error) from None
+        self._worked.add(_key(target))
+        return found
+
     async def close(self) -> None:
         await self.inner.close()
 
