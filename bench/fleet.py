@@ -12,7 +12,10 @@ and the SCG recording gets a process of its own.
 
 The daemon runs as a child process for ``--rounds`` poll rounds of
 ``--interval`` seconds while a scraper asks for ``/metrics`` every
-``--scrape-every`` seconds the way Prometheus does (gzipped OpenMetrics).
+``--scrape-every`` seconds (15 s by default, a common Prometheus
+``scrape_interval``) the way Prometheus does (gzipped OpenMetrics); after
+the rounds, a burst of ``--burst`` scrapes back to back gives the latency
+percentiles more samples and the daemon's CPU per scrape.
 Printed: time from start to the first complete poll, the daemon's CPU
 (user + system, from /proc, all its threads) per round and as a share of
 one core over the rounds after the first, overruns, RSS, series, scrape
@@ -237,6 +240,13 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def process_cpu_split(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of ``pid`` so far, all threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
 def process_memory(pid: int) -> tuple[float, float]:
     """(current RSS, peak RSS) of ``pid`` in MB."""
     status = Path(f"/proc/{pid}/status").read_text()
@@ -295,6 +305,38 @@ class Scraper(threading.Thread):
                 self.failures += 1
                 continue
             self.latencies.append(time.perf_counter() - began)
+
+
+@dataclass
+class Burst:
+    latencies: list[float]
+    cpu: float  # the daemon's CPU seconds over the burst (polling included)
+    wall: float
+
+
+def scrape_burst(pid: int, port: int, count: int) -> Burst:
+    """``count`` gzipped OpenMetrics scrapes back to back, one connection each
+    (as Prometheus after a restart): latencies and the daemon's CPU."""
+    headers = {
+        "Accept": "application/openmetrics-text; version=1.0.0",
+        "Accept-Encoding": "gzip",
+    }
+    latencies = []
+    cpu_before, wall_before = process_cpu(pid), time.monotonic()
+    for _ in range(count):
+        began = time.perf_counter()
+        get(port, "/metrics", headers)
+        latencies.append(time.perf_counter() - began)
+    return Burst(latencies, process_cpu(pid) - cpu_before, time.monotonic() - wall_before)
+
+
+def report_burst(burst: Burst) -> None:
+    lat, count = burst.latencies, max(1, len(burst.latencies))
+    print(
+        f"/metrics burst: {len(lat)} scrapes back to back in {burst.wall:.1f} s, "
+        f"p50 {1000 * percentile(lat, 0.5):.1f} ms, p99 {1000 * percentile(lat, 0.99):.1f} ms; "
+        f"daemon CPU {1000 * burst.cpu / count:.2f} ms per scrape (polling included)"
+    )
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -495,7 +537,10 @@ def main() -> None:
         default=25,
         help="GETBULK max-repetitions (poll.max_repetitions)",
     )
-    parser.add_argument("--scrape-every", type=float, default=1.0, help="seconds between scrapes")
+    parser.add_argument("--scrape-every", type=float, default=15.0, help="seconds between scrapes")
+    parser.add_argument(
+        "--burst", type=int, default=200, help="scrapes back to back after the rounds"
+    )
     parser.add_argument(
         "--work-dir",
         type=Path,
@@ -532,13 +577,17 @@ def main() -> None:
                     scraper.stopping.set()
                     if scraper.is_alive():
                         scraper.join(timeout=60)
+                burst = scrape_burst(process.pid, http_port, args.burst)
                 body = get(http_port, "/metrics", {"Accept-Encoding": "gzip"})
                 memory = process_memory(process.pid)
+                user, system = process_cpu_split(process.pid)
             summary = summarise(gzip.decompress(body).decode(), args.aps, args.scg)
             log_tail = (run_dir / "daemon.log").read_text(errors="replace")[-1500:]
     finally:
         agents.stop()
     report(args, figures, summary, scraper, memory)
+    report_burst(burst)
+    print(f"daemon CPU over the whole run: user {user:.1f} s, system {system:.1f} s")
     if not summary["all_targets_up"]:
         print("daemon log (tail):\n" + log_tail)
 

@@ -103,6 +103,13 @@ class CountingTransport:
         self.varbinds += sum(len(rows) for rows in result.values())
         return result
 
+    async def get_and_walk_columns(
+        self, target: SnmpTarget, oids: Sequence[Oid], roots: Sequence[Oid], max_rows: int
+    ) -> tuple[list[VarBind], dict[Oid, WalkRows]]:
+        values, walked = await self.inner.get_and_walk_columns(target, oids, roots, max_rows)
+        self.varbinds += len(values) + sum(len(rows) for rows in walked.values())
+        return values, walked
+
     async def close(self) -> None:
         await self.inner.close()
 
