@@ -27,6 +27,7 @@ from wifimon.exporting import (
     load_exporter_factories,
 )
 from wifimon.geo.district_metrics import DistrictMetrics
+from wifimon.memory import release_free_memory
 from wifimon.profiles.registry import ProfileRegistry, default_registry
 from wifimon.scheduler import PollRound, PollTarget
 from wifimon.selfmetrics import DaemonMetrics, state_file_samples
@@ -194,6 +195,8 @@ class Daemon:
         self.metrics.rounds.observe(result.duration)
         self._publish(result.snapshots)
         await asyncio.to_thread(self._save_state)
+        # The round's replies, samples and state JSON are garbage now.
+        await asyncio.to_thread(release_free_memory)
         log.debug("poll round done", extra={"seconds": round(result.duration, 3)})
 
     def _publish(self, snapshots: list[TargetSnapshot] | None = None) -> None:

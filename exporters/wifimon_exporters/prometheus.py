@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 
 from wifimon.config.errors import ConfigError, ConfigIssue
 from wifimon.exporting import Exporter
+from wifimon.memory import release_free_memory
 from wifimon.snapshot import Snapshot
 from wifimon_exporters.exposition import (
     Family,
@@ -152,6 +153,7 @@ class _Renderer:
             with self._cond:
                 self._latest = rendition
                 self._cond.notify_all()
+            release_free_memory()  # the previous rendition's text is garbage now
 
     def _render(self, snapshot: Snapshot) -> _Rendition:
         started = time.perf_counter()
