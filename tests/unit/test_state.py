@@ -9,10 +9,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wifimon import state as state_module
 from wifimon.counters import CounterReconciler
-from wifimon.state import STATE_FILE, PersistedState, StateStore
+from wifimon.state import STATE_FILE, PersistedState, StateStore, dumps_sliced
 
 OLD = PersistedState({"old": {"last_seen": 1.0}})
 
@@ -179,3 +181,28 @@ def test_temp_files_left_by_a_killed_process_are_ignored_and_removed(tmp_path: P
     leftover.write_bytes(b'{"version": 1, "known_aps": {"half')
     assert store.load() == example_state()
     assert not leftover.exists()
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=6)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSON_VALUES, entries=st.integers(0, 5_000))
+def test_the_sliced_encoding_is_json_dumps_text(value: object, entries: int) -> None:
+    """Same text as one json.dumps (NaN refused the same way), also for
+    mappings big enough to be encoded a slice at a time."""
+    document = {"big": {f"key-{n:05d}": [n, value] for n in range(entries)}, "small": value}
+    for candidate in (value, document):
+        try:
+            expected = json.dumps(candidate, allow_nan=False, sort_keys=True)
+        except ValueError:
+            with pytest.raises(ValueError, match="not JSON compliant"):
+                dumps_sliced(candidate)
+            continue
+        assert dumps_sliced(candidate) == expected
