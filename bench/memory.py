@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fleet import SCG_COMMUNITY, SCG_RECORDING, ap_id, ap_rows
 
 from wifimon.counters import CounterReconciler
-from wifimon.memory import release_free_memory
+from wifimon.memory import release_free_memory, tune_garbage_collector
 from wifimon.normalise import KnownAp, TargetRole
 from wifimon.profiles.registry import default_registry
 from wifimon.scheduler import PollRound, PollTarget
@@ -87,6 +87,7 @@ async def run(args: argparse.Namespace) -> None:
     if args.trace:
         tracemalloc.start(args.frames)
     baseline = tracemalloc.take_snapshot() if args.trace else None
+    tune_garbage_collector()  # as the daemon does once started
     counters = CounterReconciler()
     rounds = PollRound(transport, default_registry(), counters, 60.0)
     renderer = _Renderer()
@@ -105,7 +106,6 @@ async def run(args: argparse.Namespace) -> None:
             await asyncio.sleep(0.05)
         state = encode(PersistedState(known_to_state(rounds.known), counters.export_state()))
         del state  # the daemon writes it out and drops it
-        gc.collect()
         if args.trim:
             release_free_memory()
         traced = " (under tracemalloc)" if args.trace else ""

@@ -27,7 +27,7 @@ from wifimon.exporting import (
     load_exporter_factories,
 )
 from wifimon.geo.district_metrics import DistrictMetrics
-from wifimon.memory import release_free_memory
+from wifimon.memory import release_free_memory, tune_garbage_collector
 from wifimon.profiles.registry import ProfileRegistry, default_registry
 from wifimon.scheduler import PollRound, PollTarget
 from wifimon.selfmetrics import DaemonMetrics, state_file_samples
@@ -272,6 +272,7 @@ def run_daemon(
 ) -> None:
     async def main() -> None:
         daemon = Daemon(config_path, registry, shard=shard, config=config)
+        tune_garbage_collector()
         if on_ready is not None:
             on_ready(daemon)
         await daemon.run()

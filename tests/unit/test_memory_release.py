@@ -1,16 +1,18 @@
 """Freed heap memory goes back to the OS (``wifimon.memory``).
 
-The daemon calls ``release_free_memory`` after every round and the
+The daemon tunes the garbage collector once started, and calls
+``release_free_memory`` after every round and the
 Prometheus renderer after every render: glibc otherwise keeps the pages
 big transient buffers freed, and the daemon's RSS stays at its peak.
 """
 
 from __future__ import annotations
 
+import gc
 import re
 from pathlib import Path
 
-from wifimon.memory import release_free_memory
+from wifimon.memory import GC_THRESHOLDS, release_free_memory, tune_garbage_collector
 
 
 def rss_bytes() -> int:
@@ -31,3 +33,14 @@ def test_pages_freed_in_the_middle_of_the_heap_are_given_back() -> None:
     after = rss_bytes()
     assert before - after > 50 * 2**20, (before, after)
     assert pinned[-1] == 99_999 % 256
+
+
+def test_the_collector_leaves_the_loaded_objects_alone_and_runs_less_often() -> None:
+    thresholds = gc.get_threshold()
+    try:
+        tune_garbage_collector()
+        assert gc.get_threshold() == GC_THRESHOLDS
+        assert gc.get_freeze_count() > 1000  # at least this interpreter's modules
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
