@@ -4,11 +4,15 @@ The fleet is ``--aps`` stand-alone APs polled directly with the ``generic``
 profile (each its own SNMP target, ~32 OIDs: SNMPv2-MIB system group,
 IF-MIB ifTable/ifXTable, IEEE802dot11-MIB; counters and uptime that move)
 plus, unless ``--no-scg``, the 7,682-AP Ruckus SmartCell Gateway recording
-from snmpsim-data. Everything is served by snmpsim on 127.0.0.1: each AP is
-one ``.snmprec`` file generated from a small template with per-AP values,
-selected by its own community; the APs are spread over ``--agents`` snmpsim
-processes (one snmpsim answers a few hundred requests per second at most),
-and the SCG recording gets a process of its own.
+from snmpsim-data. With ``--agent snmpsim`` (the default) everything is
+served by snmpsim on 127.0.0.1: each AP is one ``.snmprec`` file generated
+from a small template with per-AP values, selected by its own community; the
+APs are spread over ``--agents`` snmpsim processes (one snmpsim answers a
+few hundred requests per second at most, so on this 2-core machine they
+saturate it and slow the daemon too). With ``--agent snmpd`` one net-snmp
+``snmpd`` answers for every AP (the host's IF-MIB plus the same 802.11
+objects as overrides; >10,000 requests/s), so the daemon sets the pace. The
+SCG recording always gets an snmpsim process of its own.
 
 The daemon runs as a child process for ``--rounds`` poll rounds of
 ``--interval`` seconds while a scraper asks for ``/metrics`` every
@@ -23,7 +27,7 @@ latency p50/p99 and whether every AP came up. CPU is measured, not wall
 time, because the agents run on the same machine.
 
     .venv/bin/python bench/fleet.py [--aps 10000] [--rounds 4] [--interval 60]
-        [--agents 4] [--no-scg] [--work-dir .work/bench/fleet]
+        [--agent snmpsim|snmpd] [--agents 4] [--no-scg] [--work-dir .work/bench/fleet]
 
 Everything started here is stopped by PID when the run ends, and the run is
 bounded (``--deadline`` seconds after the daemon starts). Generated agent
@@ -54,6 +58,7 @@ import yaml
 
 from wifimon.simulator.snmpsim import (
     SnmpsimAgent,
+    answers,
     install_recording,
     recording_path,
     start_snmpsim,
@@ -139,21 +144,85 @@ def free_port(kind: int) -> int:
         return int(sock.getsockname()[1])
 
 
+SNMPD_COMMUNITY = "fleet-snmpd"
+
+
 @dataclass
 class Agents:
-    """The snmpsim processes serving the fleet: (port, range of APs) each."""
+    """The agents serving the fleet: (port, range of APs) each; with
+    ``ap_community`` every AP is asked with it (one snmpd), else with its own."""
 
     ap_ports: list[tuple[int, range]] = field(default_factory=list)
     scg_port: int | None = None
     running: list[SnmpsimAgent] = field(default_factory=list)
+    ap_community: str | None = None
 
     def stop(self) -> None:
         for agent in self.running:
             agent.stop()
 
 
-def start_agents(work: Path, aps: int, agents: int, scg: bool) -> Agents:
+# The host's own IF-MIB (interfaces 2 and 3 play the radios, as in ap_rows)
+# plus the IEEE802dot11-MIB objects of a fleet AP, as static overrides.
+SNMPD_CONF = (
+    "sysName fleet-snmpd",
+    "dontLogTCPWrappersConnects yes",  # no log line per request
+    f"override {DOT11}.4.5.1.1.{RADIO_2G} integer 6",
+    f"override {DOT11}.4.11.1.1.{RADIO_5G} integer 36",
+    *(
+        f"override {DOT11}.{column} {kind} {value}"
+        for radio in (RADIO_2G, RADIO_5G)
+        for column, kind, value in (
+            (f"2.2.1.3.{radio}", "counter", 3),
+            (f"2.2.1.4.{radio}", "counter", 40),
+            (f"3.1.2.1.3.{radio}", "octet_str", '"OpenWrt AP 2x2"'),
+            (f"3.1.2.1.4.{radio}", "octet_str", '"23.05.3"'),
+        )
+    ),
+)
+
+
+def start_snmpd(work: Path) -> SnmpsimAgent:
+    """net-snmp ``snmpd`` on 127.0.0.1 answering SNMPv2c for every AP (the
+    host's interfaces, SNMPD_CONF's radios); it answers >10,000 requests/s
+    here, so the daemon, not the agent, sets the pace."""
+    folder = work / "snmpd"
+    folder.mkdir(parents=True, exist_ok=True)
+    conf = folder / "snmpd.conf"
+    conf.write_text("\n".join([*SNMPD_CONF, f"rocommunity {SNMPD_COMMUNITY} 127.0.0.1", ""]))
+    port = free_port(socket.SOCK_DGRAM)
+    env = {**os.environ, "SNMP_PERSISTENT_DIR": str(folder), "SNMPCONFPATH": str(folder)}
+    command = ["snmpd", "-f", "-C", "-m", "", "-c", str(conf), "-Lf", str(folder / "log")]
+    process = subprocess.Popen(
+        [*command, f"udp:{HOST}:{port}"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    agent = SnmpsimAgent(process, HOST, port)  # stop() ends it by PID all the same
+    for _ in range(100):
+        if answers(HOST, port, SNMPD_COMMUNITY):
+            return agent
+        time.sleep(0.1)
+    agent.stop()
+    raise RuntimeError("snmpd did not answer within 10 s")
+
+
+def start_agents(work: Path, aps: int, agents: int, scg: bool, snmpd: bool = False) -> Agents:
     started = Agents()
+    if snmpd:
+        try:
+            agent = start_snmpd(work)
+            started.running.append(agent)
+            started.ap_ports.append((agent.port, range(aps)))
+            started.ap_community = SNMPD_COMMUNITY
+            if scg:
+                _start_scg(work, started)
+        except BaseException:
+            started.stop()
+            raise
+        return started
     try:
         for shard_number, numbers in enumerate(shards(aps, agents)):
             data_dir = work / "data" / f"shard-{shard_number}"
@@ -168,16 +237,20 @@ def start_agents(work: Path, aps: int, agents: int, scg: bool) -> Agents:
             started.running.append(agent)
             started.ap_ports.append((port, numbers))
         if scg:
-            data_dir = work / "data" / "scg"
-            install_recording(recording_path(SCG_RECORDING), data_dir, SCG_COMMUNITY)
-            port = free_port(socket.SOCK_DGRAM)
-            agent = start_snmpsim(data_dir, work / "cache" / "scg", port, SCG_COMMUNITY)
-            started.running.append(agent)
-            started.scg_port = port
+            _start_scg(work, started)
     except BaseException:
         started.stop()
         raise
     return started
+
+
+def _start_scg(work: Path, started: Agents) -> None:
+    data_dir = work / "data" / "scg"
+    install_recording(recording_path(SCG_RECORDING), data_dir, SCG_COMMUNITY)
+    port = free_port(socket.SOCK_DGRAM)
+    agent = start_snmpsim(data_dir, work / "cache" / "scg", port, SCG_COMMUNITY)
+    started.running.append(agent)
+    started.scg_port = port
 
 
 # --- the daemon's config ----------------------------------------------------
@@ -191,12 +264,16 @@ def write_config(
     for port, numbers in agents.ap_ports:
         for number in numbers:
             ident = ap_id(number)
-            credentials[ident] = {"version": "2c", "community": f"ap/{ident}"}
+            if agents.ap_community is None:  # snmpsim picks an AP's data by community
+                credentials[ident] = {"version": "2c", "community": f"ap/{ident}"}
+            else:  # one set for every AP, as a city's APs share a few
+                credentials["fleet"] = {"version": "2c", "community": agents.ap_community}
             district = DISTRICTS[number % len(DISTRICTS)]
             latitude = 47.70 + (number % 100) * 0.001
             longitude = 7.30 + (number // 100 % 100) * 0.001
             lines.append(
-                f"{ident},fleet-ap-{number:05d},{HOST},{port},{ident},generic,"
+                f"{ident},fleet-ap-{number:05d},{HOST},{port},"
+                f"{ident if agents.ap_community is None else 'fleet'},generic,"
                 f"site-{number % 500:03d},{district},{latitude:.4f},{longitude:.4f}"
             )
     (run_dir / "aps.csv").write_text("\n".join(lines) + "\n")
@@ -470,7 +547,11 @@ def report(
         f"fleet: {args.aps} directly polled APs (generic profile)"
         f"{' + Ruckus SCG recording (7,682 APs)' if args.scg else ''}, "
         f"interval {args.interval:g} s, {len(figures.rounds)} rounds, "
-        f"{args.agents} snmpsim processes for the APs"
+        + (
+            "one snmpd answering for every AP"
+            if args.agent == "snmpd"
+            else f"{args.agents} snmpsim processes for the APs"
+        )
     )
     print("CPU is the daemon process's user+system time from /proc (all threads), not wall time")
     print(f"{'round':>5} {'cpu s':>8} {'wall s':>8}")
@@ -526,6 +607,13 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=60.0, help="poll interval, seconds")
     parser.add_argument("--agents", type=int, default=4, help="snmpsim processes for the APs")
     parser.add_argument(
+        "--agent",
+        choices=("snmpsim", "snmpd"),
+        default="snmpsim",
+        help="snmpsim: every AP its own data (slow agents, ~300 requests/s each); "
+        "snmpd: one net-snmp snmpd answers for every AP (its own IF-MIB, fast)",
+    )
+    parser.add_argument(
         "--scg",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -560,7 +648,9 @@ def main() -> None:
         f"starting agents for {args.aps} APs (first run writes and indexes their data)...",
         flush=True,
     )
-    agents = start_agents(args.work_dir, args.aps, max(1, args.agents), args.scg)
+    agents = start_agents(
+        args.work_dir, args.aps, max(1, args.agents), args.scg, args.agent == "snmpd"
+    )
     try:
         with tempfile.TemporaryDirectory(prefix="fleet-", dir=args.work_dir) as run_name:
             run_dir = Path(run_name)
