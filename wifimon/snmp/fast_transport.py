@@ -28,6 +28,7 @@ import secrets
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from wifimon.snmp.ber import (
     TAG_GET_BULK_REQUEST,
@@ -43,7 +44,6 @@ from wifimon.snmp.pdus import (
     enlarge_receive_buffer,
     where,
 )
-from wifimon.snmp.pysnmp_transport import PysnmpTransport
 from wifimon.snmp.types import (
     ErrorReason,
     Oid,
@@ -81,6 +81,9 @@ from wifimon.snmp.v3_requests import (
     judge_discovery,
     security_flags,
 )
+
+if TYPE_CHECKING:
+    from wifimon.snmp.pysnmp_transport import PysnmpTransport
 
 _MAX_DATAGRAM = 65535
 _REQUEST_ID_BITS = 31  # ids 0..2^31-1 always fit the Integer32 request-id
@@ -497,6 +500,10 @@ class FastTransport(RequestLogic):
 
     def _delegate(self) -> PysnmpTransport:
         if self._v3 is None:
+            # Imported on first use: pysnmp costs ~30 MB of RSS, and only
+            # 3DES users need it.
+            from wifimon.snmp.pysnmp_transport import PysnmpTransport  # noqa: PLC0415
+
             self._v3 = PysnmpTransport(
                 self._concurrency, self._max_get_varbinds, self._receive_buffer_bytes
             )

@@ -14,11 +14,6 @@ import asyncio
 import secrets
 from typing import Any
 
-from pyasn1.codec.ber import decoder
-from pyasn1.error import PyAsn1Error
-from pysnmp.proto.mpmod.rfc3412 import SNMPv3Message
-from pysnmp.proto.secmod.rfc3414.service import UsmSecurityParameters
-
 # msgID goes in the 4 bytes after "3011020 4"; the rest is a fixed GET with no varbinds.
 _HEAD = bytes.fromhex("303e02010330110204")
 _TAIL = bytes.fromhex(
@@ -36,6 +31,12 @@ def discovery_probe(msg_id: int) -> bytes:
 
 def engine_id_of(datagram: bytes, msg_id: int) -> bytes | None:
     """The authoritative engine id in a reply to probe ``msg_id``, else None."""
+    # Imported here: pysnmp costs ~30 MB of RSS, and only a diagnosis needs it.
+    from pyasn1.codec.ber import decoder  # noqa: PLC0415
+    from pyasn1.error import PyAsn1Error  # noqa: PLC0415
+    from pysnmp.proto.mpmod.rfc3412 import SNMPv3Message  # noqa: PLC0415
+    from pysnmp.proto.secmod.rfc3414.service import UsmSecurityParameters  # noqa: PLC0415
+
     try:
         message: Any = decoder.decode(datagram, asn1Spec=SNMPv3Message())[0]
         if int(message["msgGlobalData"]["msgID"]) != msg_id:
