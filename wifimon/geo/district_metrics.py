@@ -13,13 +13,16 @@ again; an unchanged up set costs a dictionary look-up.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from wifimon.catalogue import metric
 from wifimon.config import Config
-from wifimon.geo.coverage import CoverageModel, CoveringAp
 from wifimon.geo.districts import UNASSIGNED, log_unassigned
 from wifimon.normalise import KnownAp
 from wifimon.snapshot import Sample, TargetSnapshot
+
+if TYPE_CHECKING:  # imported when districts are first used: shapely and pyproj are big
+    from wifimon.geo.coverage import CoverageModel, CoveringAp
 
 COVERAGE = metric("wifimon_district_coverage_ratio")
 AREA = metric("wifimon_district_area_square_meters")
@@ -30,6 +33,8 @@ AP_UP = metric("wifimon_ap_up")
 def covering_aps(config: Config, polled: Iterable[KnownAp]) -> list[CoveringAp]:
     """The APs with coordinates among ``polled`` (the inventory this daemon
     polls: with sharding, only its own part), with their radius in metres."""
+    from wifimon.geo.coverage import CoveringAp  # noqa: PLC0415 - see TYPE_CHECKING
+
     wanted = {entry.ap for entry in polled}
     default = config.coverage.default_radius_m
     return [
@@ -81,9 +86,11 @@ class DistrictMetrics:
     def _rebuild(self, config: Config, inventory: Iterable[KnownAp]) -> None:
         self._config = config
         districts = config.districts
-        self._model = (
-            None if districts is None else CoverageModel(districts, covering_aps(config, inventory))
-        )
+        self._model = None
+        if districts is not None:
+            from wifimon.geo.coverage import CoverageModel  # noqa: PLC0415 - see TYPE_CHECKING
+
+            self._model = CoverageModel(districts, covering_aps(config, inventory))
         outside = unassigned_aps(config) if districts is not None else []
         self._unassigned = len(outside)
         # Here rather than in load_config: once per (re)load of the running

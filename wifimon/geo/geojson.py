@@ -21,8 +21,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import shapely  # type: ignore[import-untyped]  # shapely 2 ships no type hints
-
 # Shapely geometries are untyped; the alias says what the value holds.
 Geometry = Any
 
@@ -164,6 +162,9 @@ def _district(feature: object, index: int, name_property: str) -> DistrictShape:
     if not polygons:
         raise _FeatureError("a MultiPolygon needs at least one polygon", ".geometry.coordinates")
     parts = [_polygon(rings) for rings in polygons]
+    # Imported here: ~40 MB of RSS a daemon without districts should not carry.
+    import shapely  # type: ignore[import-untyped]  # noqa: PLC0415 - shapely 2 has no hints
+
     try:
         built = shapely.MultiPolygon(parts)
     except (shapely.errors.GEOSException, ValueError) as exc:  # checked above; belt and braces
