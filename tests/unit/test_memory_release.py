@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import gc
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from wifimon.memory import GC_THRESHOLDS, release_free_memory, tune_garbage_collector
@@ -44,3 +46,17 @@ def test_the_collector_leaves_the_loaded_objects_alone_and_runs_less_often() -> 
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)
+
+
+def test_a_daemon_without_districts_or_3des_loads_neither_shapely_nor_pysnmp() -> None:
+    """shapely/numpy/pyproj (~40 MB of RSS) and pysnmp (~30 MB) are imported
+    on first use: a district map, a 3DES user, a v3 diagnosis."""
+    probe = (
+        "import sys, wifimon.cli, wifimon.daemon, wifimon_exporters.prometheus\n"
+        "heavy = ('shapely', 'numpy', 'pyproj', 'pysnmp', 'pyasn1')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert run.stdout.strip() == "[]", run.stdout
