@@ -76,10 +76,17 @@ DEFAULT_VARIANTS: frozenset[Variant] = frozenset({(True, True), (False, True)})
 
 @dataclass(slots=True)
 class _Rendition:
-    """One rendered snapshot, the bodies built from it so far, and those served."""
+    """One rendered snapshot, the bodies built from it so far, and those served.
+
+    The rendered ``families`` are let go once the expected bodies are built
+    (``settle``): at 250,000 series they are ~26 MB that would otherwise sit
+    beside the bodies for a whole interval. A body asked for after that is
+    rendered again from ``snapshot``, which the daemon keeps anyway.
+    """
 
     generation: int
-    families: list[Family]
+    snapshot: Snapshot
+    families: list[Family] | None
     bodies: dict[Variant, bytes] = field(default_factory=dict)
     served: set[Variant] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -92,11 +99,18 @@ class _Rendition:
             data = self.bodies.get(variant)
             if data is None:
                 openmetrics, gzipped = variant
+                if self.families is None:
+                    self.families = render_families(self.snapshot)
                 data = join_families(self.families, openmetrics)
                 if gzipped:
                     data = gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
                 self.bodies[variant] = data
             return data
+
+    def settle(self) -> None:
+        """Let the rendered families go (see the class docstring)."""
+        with self.lock:
+            self.families = None
 
 
 class _Renderer:
@@ -160,9 +174,10 @@ class _Renderer:
         previous = self._latest
         if previous is not None and previous.served:
             self._prebuild = frozenset(previous.served)
-        rendition = _Rendition(snapshot.generation, render_families(snapshot))
+        rendition = _Rendition(snapshot.generation, snapshot, render_families(snapshot))
         for variant in self._prebuild:
             rendition.body(variant, serving=False)
+        rendition.settle()
         log.debug(
             "rendered generation %d in %.3f s",
             snapshot.generation,
