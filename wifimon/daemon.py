@@ -27,7 +27,7 @@ from wifimon.exporting import (
     load_exporter_factories,
 )
 from wifimon.geo.district_metrics import DistrictMetrics
-from wifimon.memory import release_free_memory, tune_garbage_collector
+from wifimon.memory import limit_malloc_arenas, release_free_memory, tune_garbage_collector
 from wifimon.profiles.registry import ProfileRegistry, default_registry
 from wifimon.scheduler import PollRound, PollTarget
 from wifimon.selfmetrics import DaemonMetrics, state_file_samples
@@ -270,6 +270,8 @@ def run_daemon(
     config: Config | None = None,
     registry: ProfileRegistry | None = None,
 ) -> None:
+    limit_malloc_arenas()  # before the exporters' threads start
+
     async def main() -> None:
         daemon = Daemon(config_path, registry, shard=shard, config=config)
         tune_garbage_collector()

@@ -9,10 +9,13 @@ big transient buffers freed, and the daemon's RSS stays at its peak.
 from __future__ import annotations
 
 import gc
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from wifimon.memory import GC_THRESHOLDS, release_free_memory, tune_garbage_collector
 
@@ -60,3 +63,18 @@ def test_a_daemon_without_districts_or_3des_loads_neither_shapely_nor_pysnmp() -
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert run.stdout.strip() == "[]", run.stdout
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"), [({}, "True"), ({"MALLOC_ARENA_MAX": "4"}, "False")]
+)
+def test_the_malloc_arenas_are_capped_unless_the_operator_chose(
+    environment: dict[str, str], expected: str
+) -> None:
+    """In a process of its own: the cap is process-wide."""
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"} | environment
+    probe = "from wifimon.memory import limit_malloc_arenas\nprint(limit_malloc_arenas())"
+    run = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
+    )
+    assert run.stdout.strip() == expected
