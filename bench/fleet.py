@@ -210,38 +210,34 @@ def start_snmpd(work: Path) -> SnmpsimAgent:
 
 
 def start_agents(work: Path, aps: int, agents: int, scg: bool, snmpd: bool = False) -> Agents:
+    """Everything the fleet needs, stopped again if any of it fails to start."""
     started = Agents()
-    if snmpd:
-        try:
+    try:
+        if snmpd:
             agent = start_snmpd(work)
             started.running.append(agent)
             started.ap_ports.append((agent.port, range(aps)))
             started.ap_community = SNMPD_COMMUNITY
-            if scg:
-                _start_scg(work, started)
-        except BaseException:
-            started.stop()
-            raise
-        return started
-    try:
-        for shard_number, numbers in enumerate(shards(aps, agents)):
-            data_dir = work / "data" / f"shard-{shard_number}"
-            write_agent_data(data_dir, numbers)
-            port = free_port(socket.SOCK_DGRAM)
-            agent = start_snmpsim(
-                data_dir,
-                work / "cache" / f"shard-{shard_number}",
-                port,
-                f"ap/{ap_id(numbers[0])}",
-            )
-            started.running.append(agent)
-            started.ap_ports.append((port, numbers))
+        else:
+            _start_ap_snmpsims(work, aps, agents, started)
         if scg:
             _start_scg(work, started)
     except BaseException:
         started.stop()
         raise
     return started
+
+
+def _start_ap_snmpsims(work: Path, aps: int, agents: int, started: Agents) -> None:
+    for shard_number, numbers in enumerate(shards(aps, agents)):
+        data_dir = work / "data" / f"shard-{shard_number}"
+        write_agent_data(data_dir, numbers)
+        port = free_port(socket.SOCK_DGRAM)
+        agent = start_snmpsim(
+            data_dir, work / "cache" / f"shard-{shard_number}", port, f"ap/{ap_id(numbers[0])}"
+        )
+        started.running.append(agent)
+        started.ap_ports.append((port, numbers))
 
 
 def _start_scg(work: Path, started: Agents) -> None:

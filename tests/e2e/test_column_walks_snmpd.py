@@ -49,6 +49,16 @@ CREDENTIALS = {
 }
 
 
+# Both transports, each over SNMPv2c and native/pysnmp SNMPv3 (SHA/AES).
+TRANSPORTS = [
+    (FastTransport, "v2c"),
+    (FastTransport, "v3"),
+    (PysnmpTransport, "v2c"),
+    (PysnmpTransport, "v3"),
+]
+TRANSPORT_IDS = ["fast-v2c", "fast-v3", "pysnmp-v2c", "pysnmp-v3"]
+
+
 @pytest.fixture(scope="module")
 def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     lines = [
@@ -86,16 +96,7 @@ async def walk_both(
 
 
 @pytest.mark.parametrize("max_repetitions", [25, 3])
-@pytest.mark.parametrize(
-    ("transport_class", "version"),
-    [
-        (FastTransport, "v2c"),
-        (FastTransport, "v3"),
-        (PysnmpTransport, "v2c"),
-        (PysnmpTransport, "v3"),
-    ],
-    ids=["fast-v2c", "fast-v3", "pysnmp-v2c", "pysnmp-v3"],
-)
+@pytest.mark.parametrize(("transport_class", "version"), TRANSPORTS, ids=TRANSPORT_IDS)
 def test_columns_walked_together_equal_walks_alone(
     agent: tuple[str, int],
     transport_class: type[FastTransport] | type[PysnmpTransport],
@@ -151,16 +152,7 @@ async def get_and_walk_both(
     return tuple(ways)
 
 
-@pytest.mark.parametrize(
-    ("transport_class", "version"),
-    [
-        (FastTransport, "v2c"),
-        (FastTransport, "v3"),
-        (PysnmpTransport, "v2c"),
-        (PysnmpTransport, "v3"),
-    ],
-    ids=["fast-v2c", "fast-v3", "pysnmp-v2c", "pysnmp-v3"],
-)
+@pytest.mark.parametrize(("transport_class", "version"), TRANSPORTS, ids=TRANSPORT_IDS)
 def test_a_get_riding_in_the_first_getbulk_equals_a_get_then_the_walk(
     agent: tuple[str, int],
     transport_class: type[FastTransport] | type[PysnmpTransport],
