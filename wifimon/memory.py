@@ -23,7 +23,7 @@ young objects less often costs little memory.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 import gc
 import os
 from collections.abc import Callable
@@ -39,13 +39,14 @@ _M_ARENA_MAX = -8
 MALLOC_ARENAS = 2
 
 
+@functools.cache
 def _glibc_function(name: str) -> Any:
-    library = ctypes.util.find_library("c")
-    if library is None:
-        return None
+    """``name`` from the C library the process already runs on (dlopen of
+    the program itself: no ``ldconfig`` run, as ``find_library`` does),
+    or None where it has none (musl, macOS)."""
     try:
-        return getattr(ctypes.CDLL(library), name)
-    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to tune
+        return getattr(ctypes.CDLL(None), name)
+    except (OSError, AttributeError):
         return None
 
 
