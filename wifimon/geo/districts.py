@@ -12,23 +12,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from wifimon.geo.geojson import DistrictShape, FileIssue, Geometry, parse_districts
+from wifimon.geo.geojson import (
+    DistrictShape,
+    FileIssue,
+    Geometry,
+    parse_districts,
+    shapely_module,
+)
 
 log = logging.getLogger("wifimon.geo")
 
 DEFAULT_NAME_PROPERTY = "name"
 UNASSIGNED = "unassigned"  # the district label of an AP outside every district (as normalise's)
 MAX_LOGGED_IDS = 20  # the log line names a few APs, never thousands
-
-
-def _shapely() -> Any:
-    """shapely (and numpy), imported when districts are first used: ~40 MB
-    of RSS a daemon without a district map should not carry."""
-    import shapely  # type: ignore[import-untyped]  # noqa: PLC0415 - shapely 2 has no hints
-
-    return shapely
 
 
 class DistrictMap:
@@ -41,7 +38,7 @@ class DistrictMap:
     def __init__(self, shapes: Sequence[DistrictShape]) -> None:
         self.names: tuple[str, ...] = tuple(shape.name for shape in shapes)
         self.geometries: tuple[Geometry, ...] = tuple(shape.geometry for shape in shapes)
-        self._tree = _shapely().STRtree(self.geometries)
+        self._tree = shapely_module().STRtree(self.geometries)
 
     def __len__(self) -> int:
         return len(self.names)
@@ -51,10 +48,10 @@ class DistrictMap:
         e.g. ``locate([(7.3392, 47.7478)])`` -> ``["Centre"]``."""
         if not points or not self.names:
             return [None] * len(points)
-        import numpy as np  # noqa: PLC0415 - see _shapely
+        import numpy as np  # noqa: PLC0415 - see shapely_module
 
         coordinates = np.asarray(points, dtype=float).reshape(-1, 2)
-        found = self._tree.query(_shapely().points(coordinates), predicate="covered_by")
+        found = self._tree.query(shapely_module().points(coordinates), predicate="covered_by")
         best: dict[int, int] = {}
         for point, district in zip(found[0].tolist(), found[1].tolist(), strict=True):
             if district < best.get(point, len(self.names)):

@@ -24,6 +24,15 @@ from typing import Any
 # Shapely geometries are untyped; the alias says what the value holds.
 Geometry = Any
 
+
+def shapely_module() -> Any:
+    """shapely (with numpy), imported when districts are first used: ~40 MB
+    of RSS a daemon without a district map should not carry."""
+    import shapely  # type: ignore[import-untyped]  # noqa: PLC0415 - shapely 2 has no hints
+
+    return shapely
+
+
 POLYGON_TYPES = ("Polygon", "MultiPolygon")
 MAX_ISSUES_PER_FILE = 50  # a wholly wrong file gives a readable list, not 10,000 lines
 
@@ -162,9 +171,7 @@ def _district(feature: object, index: int, name_property: str) -> DistrictShape:
     if not polygons:
         raise _FeatureError("a MultiPolygon needs at least one polygon", ".geometry.coordinates")
     parts = [_polygon(rings) for rings in polygons]
-    # Imported here: ~40 MB of RSS a daemon without districts should not carry.
-    import shapely  # type: ignore[import-untyped]  # noqa: PLC0415 - shapely 2 has no hints
-
+    shapely = shapely_module()
     try:
         built = shapely.MultiPolygon(parts)
     except (shapely.errors.GEOSException, ValueError) as exc:  # checked above; belt and braces
