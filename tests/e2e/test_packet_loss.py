@@ -125,10 +125,26 @@ def renamed(values: list[list[Any]], old: str, new: str) -> list[list[Any]]:
 def assert_up_and_exact(
     output: dict[str, Any], names: list[str], expected: list[list[Any]], reference_name: str
 ) -> None:
+    """Every poll up and exact, except as the design allows in the first
+    round: a target never polled before is presumed alive only for
+    UNPROVEN_SILENT_ROUNDS silent rounds (so dead APs at start-up are
+    reported quickly). At 20 % loss each way its first request fails them
+    all with (0.36**3)**2 = 0.22 %, so at most one target may be down in the
+    first round, with one timeout; it must be up and exact from then on."""
+    spared = [
+        name
+        for name in names
+        if output["rounds"][0][name]["up"] == 0
+        and output["rounds"][0][name]["errors"] == {"timeout": 1}
+    ]
+    assert len(spared) <= 1, spared
     for number, polled in enumerate(output["rounds"]):
         for name in names:
+            if number == 0 and name in spared:
+                continue
             assert polled[name]["up"] == 1, (number, name, polled[name]["errors"])
-            assert polled[name]["errors"] == {}
+            # errors are counters: the spared target's first timeout stays
+            assert polled[name]["errors"] == ({"timeout": 1} if name in spared else {})
             values = renamed(polled[name]["values"], name, reference_name)
             assert values == expected, (number, name)
 
