@@ -40,6 +40,8 @@ from wifimon.snmp.v2c_codec import (
     encode_get,
     encode_getbulk,
     encode_getnext,
+    encode_response,
+    encode_varbind,
 )
 
 UINT32 = 2**32 - 1
@@ -207,6 +209,19 @@ def test_responses_encoded_by_pysnmp_decode_identically(
     expected = pysnmp_decode(data)
     assert expected == (0xA2, Response(1, community, request_id, status, index, binds))
     assert decode_response(data) == expected[1]
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(communities, request_ids, st.integers(0, 18), st.integers(0, 30), varbinds)
+def test_pysnmp_decodes_our_responses_to_the_same_fields(
+    community: bytes, request_id: int, status: int, index: int, binds: list[VarBind]
+) -> None:
+    """The simulator's response encoder (wifimon.simulator.responder). Not
+    byte for byte: pysnmp encodes e.g. the request id -128 in two octets."""
+    ours = encode_response(
+        1, community, request_id, status, index, [encode_varbind(bind) for bind in binds]
+    )
+    assert pysnmp_decode(ours) == (0xA2, Response(1, community, request_id, status, index, binds))
 
 
 @given(

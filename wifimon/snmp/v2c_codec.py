@@ -1,4 +1,5 @@
-"""SNMPv1/v2c messages without pyasn1: request encoders and a response decoder.
+"""SNMPv1/v2c messages without pyasn1: request encoders and a response decoder
+(and, for the simulator, a response encoder).
 
 Requests are built from pre-encoded pieces: the version + community prefix
 is constant per target and each requested OID's varbind (OID, NULL) is
@@ -21,6 +22,7 @@ from wifimon.snmp.ber import (
     TAG_GET_NEXT_REQUEST,
     TAG_GET_REQUEST,
     TAG_INTEGER,
+    TAG_OBJECT_ID,
     TAG_OCTET_STRING,
     TAG_RESPONSE,
     TAG_SEQUENCE,
@@ -28,7 +30,9 @@ from wifimon.snmp.ber import (
     decode_integer,
     encode_integer,
     encode_length,
+    encode_oid,
     encode_tlv,
+    encode_value,
     expect,
     read_header,
 )
@@ -84,9 +88,21 @@ def _encode_request(
     # field2/field3 are error-status/error-index, or non-repeaters/max-repetitions
     if not _MIN_INT32 <= request_id <= _MAX_INT32:
         raise BerError("request id outside Integer32")
+    varbinds = b"".join([null_varbind(oid) for oid in oids])
+    return _encode_message(version, community, pdu_tag, request_id, field2, field3, varbinds)
+
+
+def _encode_message(  # noqa: PLR0917 - the fields of the message, in wire order
+    version: int,
+    community: bytes | str,
+    pdu_tag: int,
+    request_id: int,
+    field2: int,
+    field3: int,
+    varbinds: bytes,
+) -> bytes:
     if isinstance(community, str):
         community = community.encode()
-    varbinds = b"".join([null_varbind(oid) for oid in oids])
     pdu = (
         int_tlv(request_id)
         + int_tlv(field2)
@@ -129,6 +145,30 @@ def encode_getbulk(
         oids,
         field2=non_repeaters,
         field3=max_repetitions,
+    )
+
+
+def encode_varbind(varbind: VarBind) -> bytes:
+    """The complete varbind TLV of ``varbind`` (OID and value), as an agent
+    puts it in a Response."""
+    return encode_tlv(
+        TAG_SEQUENCE,
+        encode_tlv(TAG_OBJECT_ID, encode_oid(varbind.oid)) + encode_value(varbind.value),
+    )
+
+
+def encode_response(  # noqa: PLR0917 - the fields of the message, in wire order
+    version: int,
+    community: bytes | str,
+    request_id: int,
+    error_status: int,
+    error_index: int,
+    varbinds: Sequence[bytes],
+) -> bytes:
+    """A Response (the agent's side) carrying ``varbinds``, each already
+    encoded by ``encode_varbind``."""
+    return _encode_message(
+        version, community, TAG_RESPONSE, request_id, error_status, error_index, b"".join(varbinds)
     )
 
 
