@@ -109,7 +109,7 @@ def start_snmpsim(
     """Start snmpsim serving every recording in ``data_dir`` and wait until
     it answers ``probe_community``. The process is stopped again if it does
     not come up (or the wait is interrupted)."""
-    _check_port_free(host, port)
+    check_port_free(host, port)
     cache_dir.mkdir(parents=True, exist_ok=True)
     command = [
         find_snmpsim(),
@@ -125,14 +125,14 @@ def start_snmpsim(
     )
     agent = SnmpsimAgent(process, host, port)
     try:
-        _wait_ready(agent, probe_community)
+        wait_ready(agent, probe_community)
     except BaseException:
         agent.stop()
         raise
     return agent
 
 
-def _check_port_free(host: str, port: int) -> None:
+def check_port_free(host: str, port: int) -> None:
     """Fail clearly when another agent holds the port: snmpsim would not
     say so, and probes would reach the other agent instead."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
@@ -144,14 +144,15 @@ def _check_port_free(host: str, port: int) -> None:
             ) from None
 
 
-def _wait_ready(agent: SnmpsimAgent, probe_community: str) -> None:
+def wait_ready(agent: SnmpsimAgent, probe_community: str, what: str = "snmpsim") -> None:
+    """Wait until ``agent`` answers ``probe_community`` (``what`` names it in errors)."""
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         if agent.process.poll() is not None:
-            raise RuntimeError(f"snmpsim exited with status {agent.process.returncode}")
+            raise RuntimeError(f"{what} exited with status {agent.process.returncode}")
         if answers(agent.host, agent.port, probe_community):
             return
         time.sleep(0.2)
     raise TimeoutError(
-        f"snmpsim did not answer on {agent.host}:{agent.port} within {READY_TIMEOUT:.0f} s"
+        f"{what} did not answer on {agent.host}:{agent.port} within {READY_TIMEOUT:.0f} s"
     )
