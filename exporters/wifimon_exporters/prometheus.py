@@ -72,6 +72,10 @@ Variant = tuple[bool, bool]
 # Built eagerly until scrapes show what is really asked for: Prometheus asks
 # for gzipped OpenMetrics, most other scrapers for gzipped text.
 DEFAULT_VARIANTS: frozenset[Variant] = frozenset({(True, True), (False, True)})
+# The very first rendition after start builds only Prometheus' body before
+# it is served (~0.4 s sooner at 250,000 series); any other is built when
+# first asked for, and from then on the variants served are built ahead.
+FIRST_VARIANTS: frozenset[Variant] = frozenset({(True, True)})
 
 
 @dataclass(slots=True)
@@ -174,8 +178,9 @@ class _Renderer:
         previous = self._latest
         if previous is not None and previous.served:
             self._prebuild = frozenset(previous.served)
+        prebuild = FIRST_VARIANTS if previous is None else self._prebuild
         rendition = _Rendition(snapshot.generation, snapshot, render_families(snapshot))
-        for variant in self._prebuild:
+        for variant in prebuild:
             rendition.body(variant, serving=False)
         rendition.settle()
         log.debug(

@@ -133,6 +133,21 @@ def test_the_variant_prometheus_asked_for_is_ready_before_its_next_scrape(
     assert (False, False) in rendition.bodies  # built by the renderer, not by a scrape
 
 
+def test_the_first_rendition_builds_prometheus_body_only_then_the_defaults(
+    exporter: PrometheusExporter,
+) -> None:
+    """The first poll after start is served sooner: only gzipped OpenMetrics
+    (what Prometheus asks for) is built before it is served."""
+    first = exporter._renderer.latest(10)
+    assert first is not None
+    assert set(first.bodies) == {(True, True)}
+    exporter.publish(snapshot(2, 5000))  # nothing scraped: the default variants
+    wait_for(lambda: "rendered_generation=2" in health(exporter) or None, 10, "generation 2")
+    second = exporter._renderer.latest(0)
+    assert second is not None
+    assert set(second.bodies) == {(True, True), (False, True)}
+
+
 def test_the_rendered_text_is_let_go_and_a_late_variant_rendered_again(
     exporter: PrometheusExporter, current: Current
 ) -> None:
@@ -142,6 +157,7 @@ def test_the_rendered_text_is_let_go_and_a_late_variant_rendered_again(
     assert rendition is not None
     assert rendition.families is None
     assert (False, False) not in rendition.bodies
+    assert (True, False) not in rendition.bodies
     assert get(exporter, "/metrics")[2] == render(current.value)
     accept = {"Accept": "application/openmetrics-text; version=1.0.0"}
     assert get(exporter, "/metrics", accept)[2] == render_openmetrics(current.value)
