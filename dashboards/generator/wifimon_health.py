@@ -70,8 +70,8 @@ def _now_row(layout: Layout) -> None:
     )  # fmt: skip
     layout.panel(version.text_mode(common_model.BigValueTextMode.NAME), 5, 4)
     targets = stat_panel(
-        "Poll targets", "Targets by state at the last poll.", "none",
-        [query(f"max by (state) (wifimon_targets{{{J}}})", "{{state}}", instant=True)],
+        "Poll targets", "Targets by state at the last poll, summed over the shards.", "none",
+        [query(f"sum by (state) (wifimon_targets{{{J}}})", "{{state}}", instant=True)],
     )  # fmt: skip
     layout.panel(targets, 5, 4)
     reload_ok = stat_panel(
