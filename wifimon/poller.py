@@ -9,6 +9,7 @@ target's ``RetryBudget``, so datagram loss costs time, not the target.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wifimon.profiles.evaluate import Observation, PollData, observe
@@ -71,14 +72,28 @@ async def _fetch_tables(
     max_rows: int,
     columns_together: bool,
 ) -> dict[str, Table]:
-    tables = {name: Table(spec) for name, spec in profile.tables.items()}
+    tables = _new_tables(profile)
     if columns_together:
         await _walk_together(transport, target, tables, max_rows)
     else:
         await _walk_apart(transport, target, tables, max_rows)
+    return _filtered(tables)
+
+
+def _new_tables(profile: Profile) -> dict[str, Table]:
+    return {name: Table(spec) for name, spec in profile.tables.items()}
+
+
+def _filtered(tables: dict[str, Table]) -> dict[str, Table]:
+    """``tables`` once every column is in: each keeps the rows its ``where`` allows."""
     for table in tables.values():
         table.apply_where()
     return tables
+
+
+def _named(names: Sequence[str], varbinds: Sequence[VarBind]) -> dict[str, SnmpValue]:
+    """The values of a GET of ``names``' OIDs, by name."""
+    return {name: varbind.value for name, varbind in zip(names, varbinds, strict=True)}
 
 
 def _add(table: Table, column: str, rows: list[VarBind]) -> None:
@@ -139,20 +154,16 @@ async def _fetch_in_one(
     """System group, scalars and tables of an AP whose profile is known
     (from its last poll): the GET rides in the first GETBULK of the walk, so
     the whole poll is usually one request."""
-    tables = {name: Table(spec) for name, spec in profile.tables.items()}
+    tables = _new_tables(profile)
     names = list(profile.scalars)
     oids = [*SYSTEM_SCALARS.values(), *(profile.scalars[name] for name in names)]
     roots = _ordered_roots(tables)
     values, walked = await transport.get_and_walk_columns(target, oids, roots, max_rows)
     system = _system_of(values[: len(SYSTEM_SCALARS)])
-    scalars = {
-        name: vb.value for name, vb in zip(names, values[len(SYSTEM_SCALARS) :], strict=True)
-    }
+    scalars = _named(names, values[len(SYSTEM_SCALARS) :])
     _fill_ordered(tables, walked)
     await _walk_unordered(transport, target, tables, max_rows)
-    for table in tables.values():
-        table.apply_where()
-    return system, scalars, tables
+    return system, scalars, _filtered(tables)
 
 
 async def _walk_apart(
@@ -240,8 +251,7 @@ async def _poll(
     scalars = {}
     if profile.scalars:
         names = list(profile.scalars)
-        varbinds = await transport.get(target, [profile.scalars[name] for name in names])
-        scalars = {name: vb.value for name, vb in zip(names, varbinds, strict=True)}
+        scalars = _named(names, await transport.get(target, [profile.scalars[n] for n in names]))
     try:
         tables = await _fetch_tables(transport, target, profile, max_rows, columns_together)
     except* SnmpError as group:
