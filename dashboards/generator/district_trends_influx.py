@@ -6,6 +6,8 @@ Grafana's InfluxDB data source in its InfluxQL mode. The ``datasource``
 variable picks an InfluxDB data source (the provisioned one, uid
 ``DATASOURCE_UID``, by default); ``district`` lists the districts the
 rollups know. Every panel's minimum interval is the rollups' resolution.
+Queries sum the points of a district and hour first, so the figures are
+the same whether one daemon or several shards wrote them.
 """
 
 from __future__ import annotations
@@ -86,10 +88,17 @@ def district_variable() -> dash.QueryVariable:
     )
 
 
+def _outer(panel: PlannerPanel) -> tuple[str, str]:
+    """The outermost query's SELECT list and GROUP BY clause: a subquery (the
+    district-hours summed over shards) has its own, which name no legend."""
+    return panel.influxql.partition(" FROM ")[0], panel.influxql.rpartition("GROUP BY")[2]
+
+
 def _alias(panel: PlannerPanel) -> str:
     """Legend names: the district (and the column when a query selects several)."""
-    by_district = '"district"' in panel.influxql.partition("GROUP BY")[2]
-    several = panel.influxql.count(' AS "') > 1
+    columns, group_by = _outer(panel)
+    by_district = '"district"' in group_by
+    several = columns.count(' AS "') > 1
     name = "$tag_district" if by_district else "selected districts"
     return f"{name} $col" if several else name
 
@@ -124,7 +133,7 @@ def build() -> model.Dashboard:
                 [
                     override(column, unit=unit)
                     for column, unit in COLUMN_UNITS.items()
-                    if f'AS "{column}"' in planner.influxql
+                    if f'AS "{column}"' in _outer(planner)[0]
                 ]
             )
             layout.panel(

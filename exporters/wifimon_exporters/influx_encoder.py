@@ -5,7 +5,8 @@ changed (after a reload, for instance); a target's samples are encoded only
 when its poll is newer than the last one encoded, so every poll lands
 exactly once. The rollup sees each poll's samples too and hands back the
 lines of any hour that poll closed, to be written first (they are older),
-to the rollup bucket.
+to the rollup bucket, tagged with the shard the snapshot's
+``wifimon_shard_info`` names (none for an unsharded daemon).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from wifimon.catalogue import metric
 from wifimon.snapshot import Snapshot, TargetSnapshot, samples_of
 from wifimon_exporters.influx_lines import LineBuilder
-from wifimon_exporters.influx_rollups import DistrictRollup
+from wifimon_exporters.influx_rollups import DistrictRollup, shard_tag
 
 
 class SnapshotEncoder:
@@ -47,6 +48,9 @@ class SnapshotEncoder:
             for name, value in snapshot.histograms.items():
                 builder.add_histogram(metric(name), value, stamp)
         rollups: list[str] = []
+        shard = shard_tag(snapshot.daemon)
+        if self.rollup is not None and shard is not None:
+            self.rollup.shard = shard
         if self.rollup is not None and fresh:
             poll_time = min(target.started for target in fresh)
             rollups = self.rollup.observe(samples_of(fresh), poll_time)

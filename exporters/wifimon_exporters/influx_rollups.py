@@ -12,7 +12,19 @@ hour's polls (the same definitions as the demo city's history):
   APs, averaged over / highest of the hour's polls;
 - ``receive_bytes`` / ``transmit_bytes``: the increase of the APs' uplink
   counters within the hour (a counter that went down counts its new value,
-  as ``increase()`` does); APs that report no uplink counters add nothing.
+  as ``increase()`` does); APs that report no uplink counters add nothing;
+- ``ap_polls`` / ``up_polls``: AP-polls of the hour and those that found the
+  AP up (``availability_ratio`` is their quotient).
+
+Shards (``--shard 2/3``) each poll a part of a district, so each writes its
+own partial line for the district and hour. A sharded daemon's lines carry
+the tag ``shard`` (its index, e.g. ``2``) so they coexist instead of
+overwriting one another; readers sum a district's lines of one hour (see
+``influx_queries``), availability as sum(up_polls) / sum(ap_polls). An
+unsharded daemon's lines have no ``shard`` tag, so an HA pair of unsharded
+daemons still writes one series. The shard comes from the daemon's
+``wifimon_shard_info`` sample in every snapshot (``shard_tag``); a closed
+hour is tagged with the shard the daemon has when it closes it.
 
 A line is stamped with the start of its hour and emitted when the first poll
 of a later hour arrives. The open hour and the last counter readings are
@@ -31,8 +43,8 @@ from pathlib import Path
 
 from wifimon.snapshot import Sample
 from wifimon_exporters.influx_files import write_atomically
-from wifimon_exporters.influx_lines import LineBuilder
-from wifimon_exporters.influx_schema import ROLLUP_FIELDS, ROLLUP_MEASUREMENT
+from wifimon_exporters.influx_lines import LineBuilder, Tags
+from wifimon_exporters.influx_schema import ROLLUP_FIELDS, ROLLUP_MEASUREMENT, ROLLUP_TAGS
 
 log = logging.getLogger("wifimon.exporters.influxdb")
 
@@ -40,6 +52,17 @@ HOUR = 3600
 MAX_GAP_SECONDS = 3600.0
 FORMAT_VERSION = 1
 _UPLINK = {"wifimon_ap_receive_bytes_total": 0, "wifimon_ap_transmit_bytes_total": 1}
+
+
+def shard_tag(daemon: Iterable[Sample]) -> str | None:
+    """The ``shard`` tag from the daemon's ``wifimon_shard_info{index,count}``
+    sample: ``"2"`` for shard 2/3, ``""`` for the whole fleet (1/1), None
+    when ``daemon`` holds no such sample (the last known tag then stays)."""
+    for sample in daemon:
+        if sample.metric.name == "wifimon_shard_info":
+            labels = dict(zip(sample.metric.labels, sample.labels, strict=True))
+            return "" if labels["count"] == "1" else labels["index"]
+    return None
 
 
 @dataclass
@@ -64,6 +87,8 @@ class DistrictHour:
             "clients_max": self.clients_max,
             "receive_bytes": self.receive_bytes,
             "transmit_bytes": self.transmit_bytes,
+            "ap_polls": self.ap_polls,
+            "up_polls": self.up_polls,
         }
 
 
@@ -81,6 +106,7 @@ class DistrictRollup:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.shard = ""  # the ``shard`` tag of the lines: "" (none) unless sharded
         self.hour: int | None = None
         self.districts: dict[str, DistrictHour] = {}
         # "<ap>\x1f<0|1>" -> [counter value, poll time]
@@ -144,11 +170,16 @@ class DistrictRollup:
         for district, hour in sorted(self.districts.items()):
             if not hour.polls:
                 continue  # traffic seen, but no AP state: no honest availability
-            key = (ROLLUP_MEASUREMENT, (("district", district),) if district else (), self.hour)
+            key = (ROLLUP_MEASUREMENT, self._tags(district), self.hour)
             for name, value in hour.fields().items():
                 builder.add(key, name, value, ROLLUP_FIELDS[name])
         self.districts = {}
         return list(builder.lines())
+
+    def _tags(self, district: str) -> Tags:
+        """E.g. ``(("district", "Gare"), ("shard", "2"))``; empty values left out."""
+        values = (district, self.shard)
+        return tuple((key, value) for key, value in zip(ROLLUP_TAGS, values, strict=True) if value)
 
     # --- persistence -------------------------------------------------------
 

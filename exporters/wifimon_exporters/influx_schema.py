@@ -37,6 +37,9 @@ PREFIX = "wifimon_"
 # Quantities measured on a continuous scale; everything else is a count.
 FLOAT_UNITS = frozenset({"seconds", "ratio", "dbm"})
 ROLLUP_MEASUREMENT = "wifimon_district_hourly"
+# ``shard`` only on the points of a sharded daemon (``--shard 2/3``: "2"), so
+# the shards' points of one district and hour are separate series.
+ROLLUP_TAGS = ("district", "shard")
 ROLLUP_FIELDS: dict[str, FieldType] = {
     "aps": "integer",
     "aps_up": "integer",
@@ -45,6 +48,10 @@ ROLLUP_FIELDS: dict[str, FieldType] = {
     "clients_max": "integer",
     "receive_bytes": "integer",
     "transmit_bytes": "integer",
+    # Added with the shard tag, last so older lines keep their prefix: what
+    # availability is recomputed from across shards, sum(up) / sum(ap).
+    "ap_polls": "integer",
+    "up_polls": "integer",
 }
 HISTOGRAM_FIELDS: dict[str, FieldType] = {"count": "integer", "sum": "float"}
 
@@ -109,7 +116,7 @@ def contract() -> dict[str, dict[str, dict[str, str] | list[str]]]:
         for name, kind in _metric_fields(metric):
             if fields.setdefault(name, kind) != kind:
                 raise ValueError(f"{measurement(metric)}.{name} would change type")
-    found[ROLLUP_MEASUREMENT] = ({"district"}, dict(ROLLUP_FIELDS))
+    found[ROLLUP_MEASUREMENT] = (set(ROLLUP_TAGS), dict(ROLLUP_FIELDS))
     return {
         name: {"tags": sorted(tags), "fields": dict(sorted(fields.items()))}
         for name, (tags, fields) in sorted(found.items())

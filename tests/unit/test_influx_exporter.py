@@ -204,6 +204,31 @@ def test_rollups_go_to_their_own_bucket_when_one_is_named(tmp_path: Path) -> Non
     assert len(writers["wifi"].lines()) == 3
 
 
+def test_a_sharded_daemons_rollups_carry_the_shard_its_snapshots_name(tmp_path: Path) -> None:
+    writers = {"wifi": ScriptedWriter(), "wifi-planning": ScriptedWriter()}
+    settings = config(rollup_bucket="wifi-planning")
+    exporter = InfluxExporter(settings, tmp_path, lambda bucket: writers[bucket])
+
+    async def scenario() -> None:
+        await exporter.start()
+        for poll in (0, 1800, 3600):  # the third poll closes the first hour
+            plain = snapshot(poll, up=True)
+            stamp = 1_700_000_000.0 + poll
+            info = Sample(metric("wifimon_shard_info"), ("2", "3"), 1, stamp)
+            exporter.publish(Snapshot(plain.targets, (info,), generation=poll))
+        await asyncio.to_thread(wait_until, lambda: len(writers["wifi-planning"].lines()) == 1)
+        await exporter.stop()
+
+    asyncio.run(scenario())
+    (rollup,) = writers["wifi-planning"].lines()
+    assert rollup.startswith("wifimon_district_hourly,district=Gare,shard=2 aps=1i,aps_up=1i")
+    assert ",ap_polls=2i,up_polls=2i " in rollup
+    # The raw points keep their tags: only the rollups of shards need one more.
+    raw = [line for line in writers["wifi"].lines() if line.startswith("wifimon_ap,")]
+    assert len(raw) == 3
+    assert not any("shard" in line for line in raw)
+
+
 class PickyWriter(ScriptedWriter):
     """Accepts every body except those holding one of ``poison``: HTTP 400 for good."""
 

@@ -51,15 +51,27 @@ def test_no_tag_can_hold_a_client_or_per_device_identifier() -> None:
         assert not {"mac", "ip", "serial", "client", "user"} & set(measurement["tags"]), name
 
 
-def test_the_rollup_measurement_is_the_one_metrics_md_specifies() -> None:
+# What the rollups gained for shards: a tag only sharded daemons write, and the
+# AP-poll counts availability is summed from across shards.
+EXTENSION_TAGS = {"shard"}
+EXTENSION_FIELDS = {"ap_polls": "integer", "up_polls": "integer"}
+
+
+def test_the_rollup_measurement_extends_the_one_metrics_md_specifies() -> None:
+    """METRICS.md's tags and fields, none renamed, plus the shard extension only."""
     rollup = contract()[ROLLUP_MEASUREMENT]
-    assert rollup["tags"] == ["district"]
+    fields = rollup["fields"]
+    assert isinstance(fields, dict)
+    assert rollup["tags"] == ["district", "shard"]
+    assert {name: fields[name] for name in EXTENSION_FIELDS} == EXTENSION_FIELDS
     if METRICS_MD.exists():  # the design folder sits beside the checkout
         text = METRICS_MD.read_text(encoding="utf-8")
-        match = re.search(r"`wifimon_district_hourly` \(tags: district; fields: ([^)]*)\)", text)
+        match = re.search(r"`wifimon_district_hourly` \(tags: ([^;]*); fields: ([^)]*)\)", text)
         assert match is not None
-        listed = {name.strip() for name in match.group(1).replace("\n", " ").split(",")}
-        assert set(rollup["fields"]) == listed
+        tags, listed = ({name.strip() for name in group.replace("\n", " ").split(",")}
+                        for group in match.groups())  # fmt: skip
+        assert set(rollup["tags"]) == tags | EXTENSION_TAGS
+        assert set(fields) == listed | set(EXTENSION_FIELDS)
 
 
 def test_contract_file_is_json_with_sorted_keys() -> None:
