@@ -15,6 +15,7 @@ figures again, availability included.
 
 from __future__ import annotations
 
+import io
 import math
 import re
 from collections.abc import Iterator
@@ -25,16 +26,14 @@ import pytest
 
 from tests.support.influx_servers import Influx1, influxd_binary, running_influx1
 from wifimon.catalogue import metric
+from wifimon.report.sources import InfluxSource
 from wifimon.sharding import WHOLE_FLEET, Shard, owner
 from wifimon.snapshot import Sample, Snapshot, TargetSnapshot
 from wifimon_exporters.influx_encoder import SnapshotEncoder
 from wifimon_exporters.influx_queries import DISTRICT_VARIABLE, PANELS, PlannerPanel, render
 from wifimon_exporters.influx_rollups import DistrictRollup
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(influxd_binary() is None, reason="InfluxDB (influxd) not installed"),
-]
+pytestmark = pytest.mark.e2e
 
 DAY0 = 1_717_200_000  # 2024-06-01 00:00 UTC
 HOURS, POLLS_PER_HOUR, STEP = 24, 6, 600
@@ -114,6 +113,8 @@ def before_the_upgrade(lines: list[str]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def influx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Influx1]:
+    if influxd_binary() is None:
+        pytest.fail("InfluxDB (influxd) is not installed")
     state = tmp_path_factory.mktemp("rollups")
     whole = daemon_rollups(WHOLE_FLEET, state)
     shards = [
@@ -259,3 +260,28 @@ def test_availability_of_the_hours_before_the_upgrade_is_the_one_written(influx:
         assert len(old) == 12
         shown = {row["time"]: row["mean"] for row in rows[name] if row["time"] < UPGRADE}
         assert shown == old, name
+
+
+def test_the_influxdb_report_source_reads_the_shards_as_one_daemon(influx: Influx1) -> None:
+    """``wifimon report --source influxdb`` sums a district-hour's shard points."""
+    histories = {
+        database: InfluxSource(f"{influx.url}/{database}", io.StringIO()).history(
+            DAY0, DAY0 + HOURS * 3600
+        )
+        for database in (WHOLE, SHARDED)
+    }
+    whole, sharded = histories[WHOLE].districts, histories[SHARDED].districts
+    assert sorted(whole) == sorted(sharded) == sorted(DISTRICTS)
+    exceeded = False
+    for name, hours in whole.items():
+        assert len(hours) == HOURS
+        for want, have in zip(hours, sharded[name], strict=True):
+            assert (have.time, have.known) == (want.time, want.known)
+            assert have.up == pytest.approx(want.up)
+            assert have.clients == pytest.approx(want.clients)
+            assert (have.receive_bytes, have.transmit_bytes) == (
+                want.receive_bytes, want.transmit_bytes
+            )  # fmt: skip
+            assert have.clients_peak >= want.clients_peak
+            exceeded = exceeded or have.clients_peak > want.clients_peak
+    assert exceeded

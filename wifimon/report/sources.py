@@ -199,7 +199,9 @@ class InfluxSource:
 
     ``url`` is the server with the database as its path or ``?db=``:
     ``http://127.0.0.1:8086/wifi`` or ``http://127.0.0.1:8086?db=wifi``.
-    Rollups are per district, so the report has no per-AP figures.
+    Rollups are per district, so the report has no per-AP figures. Shards
+    each write a point per district and hour (tagged ``shard``); the points
+    of one district and hour are summed into one.
     """
 
     def __init__(self, url: str, progress: TextIO) -> None:
@@ -218,13 +220,20 @@ class InfluxSource:
         influxql = f'{_ROLLUP_SELECT} {window} GROUP BY "district"'
         self.progress.write(f"querying {ROLLUP} in {self.database} ...\n")
         answer = _post(f"{self.url}/query", {"q": influxql, "db": self.database, "epoch": "s"})
-        result = History()
+        hours: dict[str, dict[float, list[Point]]] = defaultdict(lambda: defaultdict(list))
         for statement in answer.get("results", []):
             if "error" in statement:
                 raise RuntimeError(f"InfluxQL failed: {statement['error']}")
             for series in statement.get("series", []):
                 district = series.get("tags", {}).get("district", "")
-                result.districts[district] = [_rollup_point(row) for row in series["values"]]
+                for row in series["values"]:
+                    point = _rollup_point(row)
+                    hours[district][point.time].append(point)
+        result = History()
+        for district, by_time in sorted(hours.items()):
+            result.districts[district] = [
+                _shards_summed(points) for _, points in sorted(by_time.items())
+            ]
         self.progress.write(f"  {len(result.districts)} districts\n")
         return result
 
@@ -236,6 +245,23 @@ def _rollup_point(row: list[Any]) -> Point:
         float(time), float(ratio or 0.0) * known, known, float(clients or 0.0),
         float(peak or 0.0), float(rx or 0), float(tx or 0),
     )  # fmt: skip
+
+
+def _shards_summed(points: list[Point]) -> Point:
+    """One district-hour from the points shards wrote for it (``--shard I/N``:
+    each covers its own APs; one point when unsharded). The peak is the sum
+    of the shards' peaks: an upper bound, they may peak at different polls."""
+    if len(points) == 1:
+        return points[0]
+    return Point(
+        points[0].time,
+        sum(p.up for p in points),
+        sum(p.known for p in points),
+        sum(p.clients for p in points),
+        sum(p.clients_peak for p in points),
+        sum(p.receive_bytes for p in points),
+        sum(p.transmit_bytes for p in points),
+    )
 
 
 def open_source(
