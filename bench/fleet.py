@@ -62,9 +62,9 @@ from pathlib import Path
 import yaml
 
 from wifimon.simulator.responder import start_responder
+from wifimon.simulator.snmpd import start_snmpd as start_net_snmpd
 from wifimon.simulator.snmpsim import (
     SnmpsimAgent,
-    answers,
     install_recording,
     recording_path,
     start_snmpsim,
@@ -192,27 +192,8 @@ def start_snmpd(work: Path) -> SnmpsimAgent:
     """net-snmp ``snmpd`` on 127.0.0.1 answering SNMPv2c for every AP (the
     host's interfaces, SNMPD_CONF's radios); it answers >10,000 requests/s
     here, so the daemon, not the agent, sets the pace."""
-    folder = work / "snmpd"
-    folder.mkdir(parents=True, exist_ok=True)
-    conf = folder / "snmpd.conf"
-    conf.write_text("\n".join([*SNMPD_CONF, f"rocommunity {SNMPD_COMMUNITY} 127.0.0.1", ""]))
-    port = free_port(socket.SOCK_DGRAM)
-    env = {**os.environ, "SNMP_PERSISTENT_DIR": str(folder), "SNMPCONFPATH": str(folder)}
-    command = ["snmpd", "-f", "-C", "-m", "", "-c", str(conf), "-Lf", str(folder / "log")]
-    process = subprocess.Popen(
-        [*command, f"udp:{HOST}:{port}"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    agent = SnmpsimAgent(process, HOST, port)  # stop() ends it by PID all the same
-    for _ in range(100):
-        if answers(HOST, port, SNMPD_COMMUNITY):
-            return agent
-        time.sleep(0.1)
-    agent.stop()
-    raise RuntimeError("snmpd did not answer within 10 s")
+    conf = [*SNMPD_CONF, f"rocommunity {SNMPD_COMMUNITY} 127.0.0.1"]
+    return start_net_snmpd(conf, work / "snmpd", probe_community=SNMPD_COMMUNITY, host=HOST)
 
 
 def start_agents(  # noqa: PLR0917 - the fleet's shape

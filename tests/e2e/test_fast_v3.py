@@ -11,19 +11,16 @@ by one, or a new engine id) is followed on the very next request.
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import socket
-import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 
-from tests.support.agents import HOST, free_udp_port
+from tests.support.agents import HOST, free_udp_port, run_snmpd
+from tests.support.snmpd_restart import snmpd_on_port
 from wifimon.snmp.fast_transport import NATIVE_AUTH, NATIVE_PRIV, FastTransport, is_native_v3
 from wifimon.snmp.pysnmp_transport import PysnmpTransport
 from wifimon.snmp.types import (
@@ -36,7 +33,7 @@ from wifimon.snmp.types import (
     VarBind,
     parse_oid,
 )
-from wifimon.snmp.v3_codec import FLAG_AUTH, decode_message, encode_discovery
+from wifimon.snmp.v3_codec import FLAG_AUTH, decode_message
 
 pytestmark = pytest.mark.e2e
 
@@ -117,60 +114,9 @@ def snmpd_conf(engine_id: str | None = None) -> list[str]:
     return lines
 
 
-def _answers_probe(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.settimeout(0.2)
-        sock.sendto(encode_discovery(1), (HOST, port))
-        try:
-            return bool(sock.recv(65535))
-        except (TimeoutError, ConnectionRefusedError):
-            return False
-
-
-@contextmanager
-def snmpd_at(directory: Path, port: int, conf_lines: list[str]) -> Iterator[int]:
-    """net-snmp snmpd on 127.0.0.1:``port``, its persistent state (engine
-    boots) in ``directory``, so a second start there is a restart.
-
-    Unlike ``run_snmpd`` no ``-C``, which skips the persistent file too, so
-    engineBoots would never grow; and SNMPCONFPATH names the persistent
-    directory, which net-snmp only searches by itself when SNMPCONFPATH is
-    unset. An empty directory first keeps the host's /etc/snmp out."""
-    conf = directory / "wifimon-v3.conf"
-    conf.write_text("\n".join(conf_lines) + "\n", encoding="utf-8")
-    persistent = directory / "persistent"
-    persistent.mkdir(exist_ok=True)
-    nothing = directory / "no-host-config"
-    nothing.mkdir(exist_ok=True)
-    env = {
-        **os.environ,
-        "SNMP_PERSISTENT_DIR": str(persistent),
-        "SNMPCONFPATH": f"{nothing}:{persistent}",
-    }
-    command = ["snmpd", "-f", "-m", "", "-c", str(conf), "-Lf", str(directory / "log")]
-    process = subprocess.Popen(
-        [*command, f"udp:{HOST}:{port}"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 15
-        while not _answers_probe(port):
-            assert process.poll() is None, (directory / "log").read_text()
-            assert time.monotonic() < deadline, "snmpd did not answer in 15 s"
-            time.sleep(0.05)
-        yield port
-    finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def v3_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    with snmpd_at(tmp_path_factory.mktemp("snmpd-v3"), free_udp_port(), snmpd_conf()) as port:
+    with run_snmpd(tmp_path_factory.mktemp("snmpd-v3"), snmpd_conf()) as (_, port):
         yield port
 
 
@@ -319,16 +265,16 @@ def test_a_restarted_agent_is_followed_on_the_next_request(tmp_path: Path) -> No
         transport = FastTransport()
         seen = []
         try:
-            with snmpd_at(tmp_path, port, snmpd_conf("wifimon-engine-a")):
+            with snmpd_on_port(tmp_path, port, snmpd_conf("wifimon-engine-a")):
                 seen.append(await poll(transport))
                 seen.append(await poll(transport))
-            with snmpd_at(tmp_path, port, snmpd_conf("wifimon-engine-a")):
+            with snmpd_on_port(tmp_path, port, snmpd_conf("wifimon-engine-a")):
                 seen.append(await poll(transport))  # same engine, one boot later
             # net-snmp keeps its first engine id in the persistent state over
             # the config's: a new one needs a fresh state directory
             replaced = tmp_path / "replaced"
             replaced.mkdir()
-            with snmpd_at(replaced, port, snmpd_conf("wifimon-engine-b")):
+            with snmpd_on_port(replaced, port, snmpd_conf("wifimon-engine-b")):
                 seen.append(await poll(transport))  # a new engine id, boots 1 again
                 seen.append(await poll(transport))
             assert transport._v3 is None

@@ -2,8 +2,9 @@
 
 Two agents are used: net-snmp's ``snmpd`` (fast, configurable users and
 communities) and ``snmpsim`` (serves recorded devices from ``.snmprec``
-files). Every process started here is stopped by its PID when the context
-manager exits, and both only ever listen on 127.0.0.1. For misbehaviour no
+files); snmpd is started by ``wifimon.simulator.snmpd``, as the bench does.
+Every process started here is stopped by its PID when the context manager
+exits, and both only ever listen on 127.0.0.1. For misbehaviour no
 real agent shows on demand (loops, repeated OIDs, tooBig, wrong answers),
 ``scripted_agent`` runs a scripted SNMPv2c responder in the test's own loop.
 """
@@ -27,6 +28,8 @@ from typing import Any, NamedTuple, cast
 from pyasn1.codec.ber import decoder, encoder
 from pysnmp.proto.api import v2c
 
+from wifimon.simulator.snmpd import start_snmpd
+
 HOST = "127.0.0.1"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SYS_DESCR = "1.3.6.1.2.1.1.1.0"
@@ -34,17 +37,6 @@ SYS_DESCR = "1.3.6.1.2.1.1.1.0"
 # Shared across tests and runs: decompressed recordings and snmpsim's index
 # are expensive to build (seconds to tens of seconds) and never change.
 CACHE_DIR = Path(os.environ.get("WIFIMON_TEST_CACHE", "/tmp/wifimon-snmpsim-cache"))
-
-# An SNMPv3 discovery probe (noAuthNoPriv GET with an empty engine ID). Every
-# v3-capable agent answers it with a Report whatever users it has, so it tells
-# "the agent is listening" without needing a community or a user.
-_V3_DISCOVERY_PROBE = bytes.fromhex(
-    "303e020103"  # SEQUENCE, msgVersion 3
-    "3011020400000001020300ffe3040104020103"  # msgID 1, maxSize 65507, reportable, USM
-    "0410300e0400020100020100040004000400"  # empty USM security parameters
-    "301404000400a00e020400000001020100020100"
-    "3000"  # scoped GET, no varbinds
-)
 
 
 class AgentError(RuntimeError):
@@ -102,16 +94,6 @@ def decompressed_recording(relative_path: str) -> Recording:
     return Recording(data_dir, relative_path)
 
 
-def _answers_v3_probe(port: int, wait: float = 0.2) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.settimeout(wait)
-        sock.sendto(_V3_DISCOVERY_PROBE, (HOST, port))
-        try:
-            return bool(sock.recv(65535))
-        except (TimeoutError, ConnectionRefusedError):
-            return False
-
-
 def _answers_v2c_get(port: int, community: str) -> bool:
     command = ["snmpget", "-v2c", "-c", community, "-r0", "-t1", "-Ln", "-m", ""]
     result = subprocess.run(
@@ -151,32 +133,21 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def run_snmpd(tmp_path: Path, conf_lines: Sequence[str]) -> Iterator[tuple[str, int]]:
+def run_snmpd(
+    folder: Path, conf_lines: Sequence[str], port: int | None = None, *, persistent: bool = False
+) -> Iterator[tuple[str, int]]:
     """Run net-snmp ``snmpd`` with ``conf_lines`` as its whole configuration.
 
-    Persistent state (engine boots, localised v3 keys) goes to ``tmp_path``
-    too, never to /var/lib/snmp, so runs do not leak users into each other.
+    Its config, log and persistent state (engine boots, localised v3 keys)
+    go to ``folder``, never to /etc/snmp or /var/lib/snmp, so runs do not
+    leak users into each other; ``start_snmpd`` says what ``port`` and
+    ``persistent`` do.
     """
-    port = free_udp_port()
-    conf = tmp_path / "snmpd.conf"
-    log = tmp_path / "snmpd.log"
-    persistent = tmp_path / "snmpd-persistent"
-    persistent.mkdir(exist_ok=True)
-    conf.write_text("\n".join(conf_lines) + "\n")
-    env = {**os.environ, "SNMP_PERSISTENT_DIR": str(persistent), "SNMPCONFPATH": str(tmp_path)}
-    command = ["snmpd", "-f", "-C", "-m", "", "-c", str(conf), "-Lf", str(log)]
-    process = subprocess.Popen(
-        [*command, f"udp:{HOST}:{port}"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    agent = start_snmpd(conf_lines, folder, port, persistent=persistent, host=HOST)
     try:
-        _wait_ready(process, log, lambda: _answers_v3_probe(port), deadline_s=15)
-        yield HOST, port
+        yield agent.host, agent.port
     finally:
-        _stop(process)
+        agent.stop()
 
 
 @contextmanager

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from wifimon.snmp.v2c_codec import VERSION_2C, encode_get
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 120.0  # first start indexes big recordings (about 40 s for 250 MB)
+STOP_GRACE = 10.0  # s; agents stop within a second on SIGTERM, this is for a stuck one
 
 
 def find_snmpsim() -> str:
@@ -80,8 +82,9 @@ def answers(host: str, port: int, community: str, timeout: float = 1.0) -> bool:
 
 
 @dataclass
-class SnmpsimAgent:
-    """A running snmpsim; ``stop()`` ends it by PID."""
+class AgentProcess:
+    """A running agent (snmpsim, the responder, net-snmp snmpd) on ``host:port``;
+    ``stop()`` ends it by PID: SIGTERM, then SIGKILL after ``STOP_GRACE`` seconds."""
 
     process: subprocess.Popen[bytes]
     host: str
@@ -91,10 +94,13 @@ class SnmpsimAgent:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=STOP_GRACE)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+SnmpsimAgent = AgentProcess  # the name it had while only snmpsim ran as one
 
 
 def start_snmpsim(
@@ -144,15 +150,42 @@ def check_port_free(host: str, port: int) -> None:
             ) from None
 
 
-def wait_ready(agent: SnmpsimAgent, probe_community: str, what: str = "snmpsim") -> None:
+def wait_ready(agent: AgentProcess, probe_community: str, what: str = "snmpsim") -> None:
     """Wait until ``agent`` answers ``probe_community`` (``what`` names it in errors)."""
-    deadline = time.monotonic() + READY_TIMEOUT
+    wait_answering(
+        agent, lambda: answers(agent.host, agent.port, probe_community), what, READY_TIMEOUT
+    )
+
+
+def wait_answering(
+    agent: AgentProcess,
+    is_ready: Callable[[], bool],
+    what: str,
+    timeout: float,
+    *,
+    log: Path | None = None,
+    interval: float = 0.2,
+) -> None:
+    """Poll ``is_ready()`` every ``interval`` seconds until it holds; raise
+    RuntimeError if ``agent`` exits first, TimeoutError after ``timeout``
+    seconds, either quoting the end of ``log`` when given."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if agent.process.poll() is not None:
-            raise RuntimeError(f"{what} exited with status {agent.process.returncode}")
-        if answers(agent.host, agent.port, probe_community):
+            status = agent.process.returncode
+            raise RuntimeError(f"{what} exited with status {status}{_log_tail(log)}")
+        if is_ready():
             return
-        time.sleep(0.2)
+        time.sleep(interval)
     raise TimeoutError(
-        f"{what} did not answer on {agent.host}:{agent.port} within {READY_TIMEOUT:.0f} s"
+        f"{what} did not answer on {agent.host}:{agent.port} within {timeout:g} s{_log_tail(log)}"
     )
+
+
+def _log_tail(log: Path | None) -> str:
+    if log is None:
+        return ""
+    try:
+        return f"; the end of {log}:\n{log.read_text(errors='replace')[-2000:]}"
+    except OSError:
+        return f"; no log at {log}"
