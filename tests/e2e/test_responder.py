@@ -29,6 +29,7 @@ import pytest
 from tests.support.agents import decompressed_recording, free_udp_port, run_snmpsim
 from tests.support.faulty_agents import AGENTS_DIR
 from wifimon.simulator.responder import start_responder
+from wifimon.snmp.pdus import NO_SUCH_NAME
 from wifimon.snmp.snmprec import load_snmprec
 from wifimon.snmp.types import Oid, SnmpValue, ValueKind, parse_oid
 from wifimon.snmp.v2c_codec import (
@@ -44,7 +45,6 @@ from wifimon.snmp.v2c_codec import (
 pytestmark = pytest.mark.e2e
 
 SMALL = "small-controller"
-NO_SUCH_NAME = 2
 REQUESTS = 600
 
 

@@ -29,13 +29,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import cast
 
-from wifimon.simulator.snmpsim import SnmpsimAgent, check_port_free, wait_ready
+from wifimon.simulator.snmpsim import AgentProcess, check_port_free, wait_ready
 from wifimon.snmp.ber import (
     TAG_GET_BULK_REQUEST,
     TAG_GET_NEXT_REQUEST,
     TAG_GET_REQUEST,
     BerError,
 )
+from wifimon.snmp.pdus import NO_SUCH_NAME, TOO_BIG
 from wifimon.snmp.snmprec import load_snmprec
 from wifimon.snmp.types import Oid, SnmpValue, ValueKind, VarBind
 from wifimon.snmp.v2c_codec import (
@@ -45,6 +46,7 @@ from wifimon.snmp.v2c_codec import (
     encode_response,
     encode_varbind,
 )
+from wifimon.snmp.varbinds import null_varbind
 
 # The varbinds of one reply stay under this many bytes (the largest UDP
 # datagram is 65,507); a GETBULK is answered with fewer repetitions then, as
@@ -53,7 +55,6 @@ REPLY_VARBIND_BYTES = 65_000
 # snmpsim's default --max-var-binds: the rows of a GETBULK reply are cut to
 # fit, so a poll takes as many requests as it would from snmpsim.
 MAX_BULK_VARBINDS = 64
-TOO_BIG, NO_SUCH_NAME = 1, 2
 
 
 class Recording:
@@ -112,6 +113,13 @@ class Answer:
         self.size += len(varbind)
         return True
 
+    def add_or_too_big(self, varbind: bytes) -> bool:
+        """``add`` for a GET or GETNEXT, whose reply is whole or tooBig."""
+        if self.add(varbind):
+            return True
+        self.fail(TOO_BIG, 0, [])
+        return False
+
     def fail(self, status: int, index: int, requested: Sequence[bytes]) -> None:
         self.error_status, self.error_index = status, index
         self.varbinds = list(requested)
@@ -127,8 +135,7 @@ def answer_get(recording: Recording, version: int, oids: Sequence[Oid]) -> Answe
             varbind = recording.encoded(index)
         else:  # snmpsim's answer for anything not recorded, object known or not
             varbind = _exception(oid, ValueKind.NO_SUCH_INSTANCE)
-        if not answer.add(varbind):
-            answer.fail(TOO_BIG, 0, [])
+        if not answer.add_or_too_big(varbind):
             return answer
     return answer
 
@@ -145,13 +152,14 @@ def _answer_get_v1(recording: Recording, oids: Sequence[Oid]) -> Answer:
     answer = Answer()
     if counters or missing:
         answer.fail(
-            NO_SUCH_NAME, counters[-1] if counters else missing[0], [_null(oid) for oid in oids]
+            NO_SUCH_NAME,
+            counters[-1] if counters else missing[0],
+            [null_varbind(oid) for oid in oids],
         )
         return answer
     for at in positions:
         assert at is not None
-        if not answer.add(recording.encoded(at)):
-            answer.fail(TOO_BIG, 0, [])
+        if not answer.add_or_too_big(recording.encoded(at)):
             return answer
     return answer
 
@@ -166,12 +174,11 @@ def answer_getnext(recording: Recording, version: int, oids: Sequence[Oid]) -> A
         if index < len(recording.oids):
             varbind = recording.encoded(index)
         elif version == VERSION_1:
-            answer.fail(NO_SUCH_NAME, number, [_null(oid) for oid in oids])
+            answer.fail(NO_SUCH_NAME, number, [null_varbind(oid) for oid in oids])
             return answer
         else:
             varbind = _exception(oid, ValueKind.END_OF_MIB_VIEW)
-        if not answer.add(varbind):
-            answer.fail(TOO_BIG, 0, [])
+        if not answer.add_or_too_big(varbind):
             return answer
     return answer
 
@@ -203,10 +210,6 @@ def answer_getbulk(
                 return answer
             cursors[column] = cursor + 1
     return answer if answer.varbinds else None
-
-
-def _null(oid: Oid) -> bytes:
-    return encode_varbind(VarBind(oid, SnmpValue(ValueKind.NULL, None)))
 
 
 def respond(recordings: dict[bytes, Recording], datagram: bytes) -> bytes | None:
@@ -272,7 +275,7 @@ async def serve(recordings: dict[bytes, Recording], host: str, port: int) -> Non
 
 def start_responder(
     data_dir: Path, port: int, probe_community: str, *, host: str = "127.0.0.1"
-) -> SnmpsimAgent:
+) -> AgentProcess:
     """Start the responder serving ``data_dir`` as a child process and wait
     until it answers ``probe_community``; stopped again if it does not."""
     check_port_free(host, port)
@@ -282,7 +285,7 @@ def start_responder(
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
     )
-    agent = SnmpsimAgent(process, host, port)
+    agent = AgentProcess(process, host, port)
     try:
         wait_ready(agent, probe_community, "the responder")
     except BaseException:
