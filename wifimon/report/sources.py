@@ -182,13 +182,17 @@ def sum_districts(aps: dict[ApKey, list[Point]]) -> dict[str, list[Point]]:
 
 
 def _sum_points(time: float, points: list[Point]) -> Point:
-    clients = sum(p.clients for p in points)
+    """One point from ``points`` of the same ``time`` covering different APs:
+    a district's APs at one moment, or the shards' rollups of one
+    district-hour (``--shard I/N``). The peak is the sum of the peaks: exact
+    for single moments (an AP's peak is its clients then), an upper bound
+    for shards' hours (they may peak at different polls)."""
     return Point(
         time,
         sum(p.up for p in points),
         sum(p.known for p in points),
-        clients,
-        clients,
+        sum(p.clients for p in points),
+        sum(p.clients_peak for p in points),
         sum(p.receive_bytes for p in points),
         sum(p.transmit_bytes for p in points),
     )
@@ -232,7 +236,7 @@ class InfluxSource:
         result = History()
         for district, by_time in sorted(hours.items()):
             result.districts[district] = [
-                _shards_summed(points) for _, points in sorted(by_time.items())
+                _sum_points(time, points) for time, points in sorted(by_time.items())
             ]
         self.progress.write(f"  {len(result.districts)} districts\n")
         return result
@@ -245,23 +249,6 @@ def _rollup_point(row: list[Any]) -> Point:
         float(time), float(ratio or 0.0) * known, known, float(clients or 0.0),
         float(peak or 0.0), float(rx or 0), float(tx or 0),
     )  # fmt: skip
-
-
-def _shards_summed(points: list[Point]) -> Point:
-    """One district-hour from the points shards wrote for it (``--shard I/N``:
-    each covers its own APs; one point when unsharded). The peak is the sum
-    of the shards' peaks: an upper bound, they may peak at different polls."""
-    if len(points) == 1:
-        return points[0]
-    return Point(
-        points[0].time,
-        sum(p.up for p in points),
-        sum(p.known for p in points),
-        sum(p.clients for p in points),
-        sum(p.clients_peak for p in points),
-        sum(p.receive_bytes for p in points),
-        sum(p.transmit_bytes for p in points),
-    )
 
 
 def open_source(
