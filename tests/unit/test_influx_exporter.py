@@ -49,6 +49,9 @@ class ScriptedWriter:
         return [line for body in self.bodies for line in body.decode().split("\n")]
 
 
+Writers = dict[str, "ScriptedWriter"]
+
+
 def config(**overrides: object) -> InfluxDbExporter:
     settings: dict[str, object] = {
         "url": "http://127.0.0.1:9",
@@ -185,19 +188,41 @@ def test_the_token_is_never_in_a_log_line(tmp_path: Path, caplog: pytest.LogCapt
     assert "pw@" not in text
 
 
-def test_rollups_go_to_their_own_bucket_when_one_is_named(tmp_path: Path) -> None:
+def three_polls_to_two_buckets(tmp_path: Path, shard: tuple[str, str] | None) -> Writers:
+    """The writers of the raw and the rollup bucket after three polls of one
+    AP, half an hour apart (the third closes the first hour), published
+    with ``shard`` (index, count) as ``wifimon_shard_info`` when given."""
     writers = {"wifi": ScriptedWriter(), "wifi-planning": ScriptedWriter()}
     settings = config(rollup_bucket="wifi-planning")
     exporter = InfluxExporter(settings, tmp_path, lambda bucket: writers[bucket])
+    polls = [snapshot(poll, up=True) for poll in (0, 1800, 3600)]
+    if shard is not None:
+        polls = [
+            Snapshot(
+                plain.targets,
+                (Sample(metric("wifimon_shard_info"), shard, 1, plain.targets["kiosk-1"].started),),
+                generation=plain.generation,
+            )
+            for plain in polls
+        ]
+
+    def written() -> bool:
+        raw = [line for line in writers["wifi"].lines() if line.startswith("wifimon_ap,")]
+        return len(raw) == 3 and len(writers["wifi-planning"].lines()) == 1
 
     async def scenario() -> None:
         await exporter.start()
-        for poll in (0, 1800, 3600):  # the third poll closes the first hour
-            exporter.publish(snapshot(poll, up=True))
-        await asyncio.to_thread(wait_until, lambda: exporter.stats.written == 4)
+        for published in polls:
+            exporter.publish(published)
+        await asyncio.to_thread(wait_until, written)
         await exporter.stop()
 
     asyncio.run(scenario())
+    return writers
+
+
+def test_rollups_go_to_their_own_bucket_when_one_is_named(tmp_path: Path) -> None:
+    writers = three_polls_to_two_buckets(tmp_path, shard=None)
     (rollup,) = writers["wifi-planning"].lines()
     assert rollup.startswith("wifimon_district_hourly,district=Gare aps=1i,aps_up=1i")
     assert all(line.startswith("wifimon_ap,") for line in writers["wifi"].lines())
@@ -205,21 +230,7 @@ def test_rollups_go_to_their_own_bucket_when_one_is_named(tmp_path: Path) -> Non
 
 
 def test_a_sharded_daemons_rollups_carry_the_shard_its_snapshots_name(tmp_path: Path) -> None:
-    writers = {"wifi": ScriptedWriter(), "wifi-planning": ScriptedWriter()}
-    settings = config(rollup_bucket="wifi-planning")
-    exporter = InfluxExporter(settings, tmp_path, lambda bucket: writers[bucket])
-
-    async def scenario() -> None:
-        await exporter.start()
-        for poll in (0, 1800, 3600):  # the third poll closes the first hour
-            plain = snapshot(poll, up=True)
-            stamp = 1_700_000_000.0 + poll
-            info = Sample(metric("wifimon_shard_info"), ("2", "3"), 1, stamp)
-            exporter.publish(Snapshot(plain.targets, (info,), generation=poll))
-        await asyncio.to_thread(wait_until, lambda: len(writers["wifi-planning"].lines()) == 1)
-        await exporter.stop()
-
-    asyncio.run(scenario())
+    writers = three_polls_to_two_buckets(tmp_path, shard=("2", "3"))
     (rollup,) = writers["wifi-planning"].lines()
     assert rollup.startswith("wifimon_district_hourly,district=Gare,shard=2 aps=1i,aps_up=1i")
     assert ",ap_polls=2i,up_polls=2i " in rollup
