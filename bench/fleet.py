@@ -64,7 +64,8 @@ import yaml
 from wifimon.simulator.responder import start_responder
 from wifimon.simulator.snmpd import start_snmpd as start_net_snmpd
 from wifimon.simulator.snmpsim import (
-    SnmpsimAgent,
+    AgentProcess,
+    free_port,
     install_recording,
     recording_path,
     start_snmpsim,
@@ -144,12 +145,6 @@ def shards(aps: int, agents: int) -> list[range]:
     return [range(start, min(start + size, aps)) for start in range(0, aps, size)]
 
 
-def free_port(kind: int) -> int:
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 SNMPD_COMMUNITY = "fleet-snmpd"
 
 
@@ -160,7 +155,7 @@ class Agents:
 
     ap_ports: list[tuple[int, range]] = field(default_factory=list)
     scg_port: int | None = None
-    running: list[SnmpsimAgent] = field(default_factory=list)
+    running: list[AgentProcess] = field(default_factory=list)
     ap_community: str | None = None
 
     def stop(self) -> None:
@@ -188,7 +183,7 @@ SNMPD_CONF = (
 )
 
 
-def start_snmpd(work: Path) -> SnmpsimAgent:
+def start_snmpd(work: Path) -> AgentProcess:
     """net-snmp ``snmpd`` on 127.0.0.1 answering SNMPv2c for every AP (the
     host's interfaces, SNMPD_CONF's radios); it answers >10,000 requests/s
     here, so the daemon, not the agent, sets the pace."""

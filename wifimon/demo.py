@@ -31,6 +31,7 @@ from wifimon.config import parse_duration, split_listen_address
 from wifimon.simulator import agents, inventory, liveview, processes
 from wifimon.simulator.city import DEFAULT_APS, DEFAULT_SEED, MAX_APS, MIN_APS, City, build_city
 from wifimon.simulator.load import Clock
+from wifimon.simulator.snmpsim import free_port
 
 DEFAULT_LISTEN = "127.0.0.1:9877"
 DEFAULT_REFRESH_S = 5.0
@@ -183,7 +184,7 @@ def _start(
     ``children`` as they start, so a failure still stops the earlier ones)."""
     now = time.time()
     clock = Clock(options.start if options.start is not None else now, now, options.speed)
-    snmp_port = options.snmp_port or processes.free_port()
+    snmp_port = options.snmp_port or free_port()
     plan = inventory.PollPlan.every(options.interval or inventory.default_interval(len(city.aps)))
     agents.write_agents(city, work / "data")
     agents.write_settings(work / "city.json", len(city.aps), city.seed, clock)
@@ -215,7 +216,7 @@ def _start_prometheus(
         raise DemoError("--prometheus: prometheus is not installed (apt-get install prometheus)")
     tcp = socket.SOCK_STREAM
     free = processes.port_is_free(PROMETHEUS_PORT, tcp)
-    port = PROMETHEUS_PORT if free else processes.free_port(tcp)
+    port = PROMETHEUS_PORT if free else free_port(tcp)
     rules = options.rules_dir or shipped_rules()
     children.append(processes.start_prometheus(work, target, plan.interval, port, rules))
     return f"http://127.0.0.1:{port}"

@@ -12,7 +12,7 @@ import pytest
 
 from wifimon.demo import EXIT_OK, EXIT_USAGE, main, run_demo
 from wifimon.simulator import liveview, processes
-from wifimon.simulator.snmpsim import answers
+from wifimon.simulator.snmpsim import answers, free_port
 
 SCRAPE = """\
 wifimon_ap_up{{ap="a1",site="s",district="Gare"}} 1
@@ -91,4 +91,4 @@ def test_a_child_is_stopped_by_pid_and_killed_if_it_ignores_sigterm(tmp_path: Pa
     assert status == -9
     assert time.monotonic() - started < 5
     assert not Path(f"/proc/{child.pid}").exists()
-    assert not answers(processes.HOST, processes.free_port(), "nobody", timeout=0.2)
+    assert not answers(processes.HOST, free_port(), "nobody", timeout=0.2)

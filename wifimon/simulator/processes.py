@@ -85,14 +85,6 @@ def start_child(name: str, argv: list[str], log: Path, cwd: Path) -> Child:
     return Child(name, process, log)
 
 
-def free_port(kind: int = socket.SOCK_DGRAM) -> int:
-    """A port on 127.0.0.1 that was free a moment ago (UDP by default)."""
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def port_is_free(port: int, kind: int = socket.SOCK_DGRAM) -> bool:
     with socket.socket(socket.AF_INET, kind) as sock:
         try:

@@ -18,7 +18,13 @@ import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from wifimon.simulator.snmpsim import AgentProcess, answers, check_port_free, wait_answering
+from wifimon.simulator.snmpsim import (
+    AgentProcess,
+    answers,
+    check_port_free,
+    free_port,
+    wait_answering,
+)
 from wifimon.snmp.v3_codec import encode_discovery
 
 READY_TIMEOUT = 15.0  # s; generous: snmpd answers in 0.25 s here, with 40 v3 users too
@@ -55,7 +61,7 @@ def start_snmpd(
     # net-snmp localises the keys from the UTF-8 octets of the file, as wifimon does
     conf.write_text("\n".join(conf_lines) + "\n", encoding="utf-8")
     if port is None:
-        port = _free_udp_port(host)
+        port = free_port(host=host)
     else:
         check_port_free(host, port)
     # -C makes snmpd skip the persistent file too, so a restart would not be a reboot
@@ -108,9 +114,3 @@ def _answers_discovery(host: str, port: int, timeout: float = 0.2) -> bool:
             return bool(sock.recv(65535))
         except OSError:  # a timeout, or refused while snmpd has not bound yet
             return False
-
-
-def _free_udp_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])

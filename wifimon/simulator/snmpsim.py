@@ -100,9 +100,6 @@ class AgentProcess:
                 self.process.wait()
 
 
-SnmpsimAgent = AgentProcess  # the name it had while only snmpsim ran as one
-
-
 def start_snmpsim(
     data_dir: Path,
     cache_dir: Path,
@@ -111,7 +108,7 @@ def start_snmpsim(
     *,
     host: str = "127.0.0.1",
     log: Path | None = None,
-) -> SnmpsimAgent:
+) -> AgentProcess:
     """Start snmpsim serving every recording in ``data_dir`` and wait until
     it answers ``probe_community``. The process is stopped again if it does
     not come up (or the wait is interrupted)."""
@@ -129,13 +126,21 @@ def start_snmpsim(
     process = subprocess.Popen(
         [part for part in command if part], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    agent = SnmpsimAgent(process, host, port)
+    agent = AgentProcess(process, host, port)
     try:
         wait_ready(agent, probe_community)
     except BaseException:
         agent.stop()
         raise
     return agent
+
+
+def free_port(kind: int = socket.SOCK_DGRAM, host: str = "127.0.0.1") -> int:
+    """A port on ``host`` that was free a moment ago (UDP by default)."""
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def check_port_free(host: str, port: int) -> None:
